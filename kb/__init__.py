@@ -1,0 +1,1 @@
+"""Knowledge base: store, interchange files, text processing, search and the `kb` CLI."""

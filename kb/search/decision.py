@@ -1,0 +1,21 @@
+"""The bot's decision from the top candidate's confidence."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from kb.search.calibration import Thresholds
+
+
+class Decision(StrEnum):
+    answer = "answer"  # confident: reply with the entry's answer
+    clarify = "clarify"  # plausible: offer the top few as "您是不是想问"
+    handoff = "handoff"  # nothing relevant: offer a human
+
+
+def decide(top_confidence: float | None, thresholds: Thresholds) -> Decision:
+    if top_confidence is None or top_confidence < thresholds.clarify:
+        return Decision.handoff
+    if top_confidence >= thresholds.answer:
+        return Decision.answer
+    return Decision.clarify

@@ -1,0 +1,170 @@
+"""SearchEngine: the one entry point callers use to search the published KB."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from config.settings import Settings
+from kb.search.calibration import Calibrator, Thresholds
+from kb.search.decision import Decision, decide
+from kb.search.documents import IndexedEntry, build_documents
+from kb.search.fusion import Candidate, fuse
+from kb.search.lexical import LexicalRetriever
+from kb.search.retriever import Retriever
+
+ENTRIES_FILE = "entries.json"
+
+
+class QueryError(ValueError):
+    """The query cannot be searched (empty, too long); the message is for the user."""
+
+
+@dataclass
+class SearchHit:
+    id: str
+    question: str
+    score: float
+    confidence: float
+    category: str
+    answer: str
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    decision: Decision
+    hits: list[SearchHit]
+    index_revision: int | None
+    took_ms: float
+
+    @property
+    def top(self) -> SearchHit | None:
+        return self.hits[0] if self.hits else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision.value,
+            "results": [
+                {
+                    "id": h.id,
+                    "question": h.question,
+                    "score": round(h.score, 6),
+                    "confidence": round(h.confidence, 6),
+                }
+                for h in self.hits
+            ],
+        }
+
+
+def make_retrievers(settings: Settings) -> list[Retriever]:
+    """The retrievers hybrid search combines; the dense one joins this list."""
+    return [
+        LexicalRetriever(
+            k1=settings.bm25_k1, b=settings.bm25_b, ngram_sizes=settings.char_ngram_sizes
+        )
+    ]
+
+
+def validate_query(query: str, max_chars: int) -> str:
+    if query is None or not query.strip():
+        raise QueryError("query is empty")
+    if len(query) > max_chars:
+        raise QueryError(f"query is {len(query)} characters long; the limit is {max_chars}")
+    return query.strip()
+
+
+class SearchEngine:
+    def __init__(
+        self,
+        settings: Settings,
+        retrievers: list[Retriever],
+        entries: list[IndexedEntry],
+        calibrator: Calibrator,
+        revision: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.retrievers = retrievers
+        self.entries = entries
+        self.calibrator = calibrator
+        self.revision = revision
+        self.thresholds = Thresholds(
+            answer=settings.answer_threshold
+            if settings.answer_threshold is not None
+            else calibrator.thresholds.answer,
+            clarify=settings.clarify_threshold
+            if settings.clarify_threshold is not None
+            else calibrator.thresholds.clarify,
+        )
+
+    # ---- construction --------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls, entries: Iterable[Any], settings: Settings, revision: int | None = None
+    ) -> "SearchEngine":
+        indexed, documents = build_documents(entries)
+        retrievers = make_retrievers(settings)
+        for retriever in retrievers:
+            retriever.build(documents, len(indexed))
+        calibrator = Calibrator.load(settings.calibration_file)
+        return cls(settings, retrievers, indexed, calibrator, revision)
+
+    def save(self, directory: Path) -> dict[str, Any]:
+        """Write this index into `directory`; returns the manifest describing it."""
+        for retriever in self.retrievers:
+            retriever.save(directory / retriever.name)
+        entries = [e.to_json() for e in self.entries]
+        (directory / ENTRIES_FILE).write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
+        return {
+            "revision": self.revision,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "entries": len(self.entries),
+            "retrievers": [r.name for r in self.retrievers],
+        }
+
+    @classmethod
+    def load(cls, directory: Path, settings: Settings, revision: int | None) -> "SearchEngine":
+        entries = [
+            IndexedEntry(**e) for e in json.loads((directory / ENTRIES_FILE).read_text("utf-8"))
+        ]
+        retrievers = make_retrievers(settings)
+        for retriever in retrievers:
+            retriever.load(directory / retriever.name)
+        calibrator = Calibrator.load(settings.calibration_file)
+        return cls(settings, retrievers, entries, calibrator, revision)
+
+    # ---- search --------------------------------------------------------------------------
+    def candidates(self, query: str, limit: int) -> list[Candidate]:
+        per_retriever = {r.name: r.search(query, limit) for r in self.retrievers}
+        return fuse(per_retriever, limit)
+
+    def search(self, query: str, top_k: int = 5) -> SearchResponse:
+        started = time.perf_counter()
+        query = validate_query(query, self.settings.max_query_chars)
+        if top_k < 1:
+            raise QueryError("top-k must be at least 1")
+        candidates = self.candidates(query, max(top_k, self.settings.clarify_top_k, 10))
+        hits = []
+        for c in candidates:
+            entry = self.entries[c.entry_index]
+            hits.append(
+                SearchHit(
+                    id=entry.id,
+                    question=entry.question,
+                    score=c.score,
+                    confidence=self.calibrator.confidence(c.features),
+                    category=entry.category,
+                    answer=entry.answer,
+                    features=c.features,
+                )
+            )
+        # Retrievers rank; the calibrated confidence orders what the customer sees.
+        hits.sort(key=lambda h: (-h.confidence, -h.score))
+        hits = hits[:top_k]
+        decision = decide(hits[0].confidence if hits else None, self.thresholds)
+        took = (time.perf_counter() - started) * 1000
+        return SearchResponse(query, decision, hits, self.revision, took)

@@ -1,0 +1,51 @@
+"""Build the search index from the store's published entries and open the current one."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from config.settings import Settings
+from kb.search.engine import SearchEngine
+from kb.search.index_store import IndexStore
+from kb.store import KBStore
+
+
+def index_store(settings: Settings, database_url: str) -> IndexStore:
+    """Each database gets its own index directory, so `--db` never clobbers another's."""
+    digest = hashlib.sha1(_describe_db(database_url).encode()).hexdigest()[:12]
+    return IndexStore(settings.resolved_index_dir / digest, keep=settings.index_keep_versions)
+
+
+def rebuild(store: KBStore, settings: Settings) -> tuple[SearchEngine, Path]:
+    """Build from published entries, write a new index version and make it current."""
+    revision = store.revision()
+    engine = SearchEngine.build(store.published(), settings, revision=revision)
+    versions = index_store(settings, store.database_url)
+    building = versions.new_version_dir(revision)
+    manifest = engine.save(building)
+    manifest["database"] = _describe_db(store.database_url)
+    return engine, versions.activate(building, manifest)
+
+
+def open_engine(store: KBStore, settings: Settings, rebuild_if_stale: bool = True) -> SearchEngine:
+    """The current index, rebuilt first when missing, built for another database, or older
+    than the store's revision."""
+    versions = index_store(settings, store.database_url)
+    path = versions.current()
+    if path is not None:
+        manifest = versions.current_manifest()
+        fresh = (
+            manifest.get("database") == _describe_db(store.database_url)
+            and manifest.get("revision") == store.revision()
+        )
+        if fresh or not rebuild_if_stale:
+            return SearchEngine.load(path, settings, manifest.get("revision"))
+    engine, _ = rebuild(store, settings)
+    return engine
+
+
+def _describe_db(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

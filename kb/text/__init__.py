@@ -1,0 +1,1 @@
+"""Chinese text processing for search: normalisation and tokenisation."""
