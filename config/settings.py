@@ -58,7 +58,10 @@ class Settings(BaseSettings):
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     char_ngram_sizes: tuple[int, ...] = (1, 2)
-    candidate_docs: int = 60  # documents pulled before grouping per entry
+    # Weights of the all-questions-of-an-entry field and the answer field next to the best
+    # single question (chosen on the dev split, see README "Search quality").
+    lexical_entry_weight: float = 0.4
+    lexical_answer_weight: float = 0.3
 
     # Confidence calibration and decision thresholds. The calibration file holds the model
     # fitted by `kb tune` on the dev split and the thresholds it chose; the two threshold
@@ -67,6 +70,7 @@ class Settings(BaseSettings):
     answer_threshold: float | None = None
     clarify_threshold: float | None = None
     tune_answer_precision: float = 0.92  # answered queries must be this precise on dev
+    tune_oos_recall: float = 0.80  # share of dev out-of-scope queries handed off
     clarify_top_k: int = 3
 
     # HTTP service.

@@ -196,7 +196,7 @@ def tune(
         with _progress() as progress:
             task = progress.add_task("tuning", total=len(items))
             calibrator = tune_calibration(
-                engine, items, settings.tune_answer_precision, source=queries.name,
+                engine, items, settings.tune_answer_precision, settings.tune_oos_recall, source=queries.name,
                 progress=lambda: progress.advance(task),
             )
         target = output or settings.calibration_file

@@ -1,75 +1,104 @@
-"""`kb tune`: fit the confidence calibrator and choose decision thresholds on a dev split.
+"""`kb tune`: fit the ranker and confidence models and choose thresholds on a dev split.
 
-Procedure (documented in the README):
-1. For every dev query take the top candidates from the retrievers; a candidate is labelled 1
-   when it is the expected entry. Fit a logistic regression on their features: the output is
-   P(candidate answers the query).
-2. Answer threshold: the lowest confidence at which the queries answered outright are at least
-   `tune_answer_precision` correct (out-of-scope queries answered count as wrong).
-3. Clarify threshold (≤ answer): the confidence that best separates out-of-scope queries (to be
-   handed off) from in-scope queries whose entry is in the top 3 (worth a "您是不是想问"),
-   maximising Youden's J = TPR(out-of-scope → handoff) + TPR(in-scope → not handoff) − 1.
+Procedure (also in the README):
+1. Every dev query's top candidates from the retrievers are labelled 1 when they are the
+   expected entry; the ranker (logistic regression) is fitted on them.
+2. The confidence model is fitted on each query's top-ranked candidate (label: it is the
+   expected entry). The ranker outputs it sees are out-of-fold (5-fold cross-fitting), so it
+   learns how reliable the ranker is on queries the ranker was not fitted on.
+3. Answer threshold: the lowest confidence at which the dev queries answered outright are at
+   least `tune_answer_precision` correct (an out-of-scope query answered counts as wrong).
+4. Clarify threshold (≤ answer): the lowest confidence at which at least
+   `tune_oos_recall` of the dev out-of-scope queries are handed off. Lower would hand fewer
+   in-scope customers to a human but let chit-chat and foreign questions through to a
+   "您是不是想问" that cannot help them.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from kb.evaluation import EvalQuery
-from kb.search.calibration import Calibrator, Thresholds
+from kb.search.calibration import RANK_FEATURES, Calibrator, LinearModel, Thresholds
 from kb.search.engine import SearchEngine
 
 CANDIDATES_PER_QUERY = 10
-
-
-def _feature_names(rows: list[dict[str, float]]) -> list[str]:
-    return sorted({name for row in rows for name in row})
+FOLDS = 5
 
 
 def tune(
     engine: SearchEngine,
     queries: list[EvalQuery],
     target_precision: float,
+    target_oos_recall: float,
     source: str,
     progress: Callable[[], None] | None = None,
 ) -> Calibrator:
-    per_query: list[tuple[EvalQuery, list[Any]]] = []
-    rows: list[dict[str, float]] = []
-    labels: list[int] = []
+    per_query: list[tuple[EvalQuery, list[dict[str, float]], list[int]]] = []
     for q in queries:
         candidates = engine.candidates(q.query, CANDIDATES_PER_QUERY)
-        per_query.append((q, candidates))
-        for c in candidates:
-            rows.append(c.features)
-            labels.append(int(engine.entries[c.entry_index].id == q.expected_id))
+        features = [dict(c.features) for c in candidates]
+        labels = [int(engine.entries[c.entry_index].id == q.expected_id) for c in candidates]
+        per_query.append((q, features, labels))
         if progress:
             progress()
+    names = sorted({name for _, rows, _ in per_query for row in rows for name in row})
 
-    calibrator = Calibrator.fit(_feature_names(rows), rows, labels)
+    def fit_ranker(items) -> LinearModel:
+        rows = [row for _, feats, _ in items for row in feats]
+        labels = [label for _, _, labs in items for label in labs]
+        return LinearModel.fit(names, rows, labels)
+
+    # Out-of-fold ranker outputs for the confidence model's training rows.
+    order = list(range(len(per_query)))
+    random.Random(13).shuffle(order)
+    top_rows: list[dict[str, float]] = []
+    top_labels: list[int] = []
+    for fold in range(FOLDS):
+        held = set(order[fold::FOLDS])
+        ranker = fit_ranker([item for i, item in enumerate(per_query) if i not in held])
+        scratch = Calibrator(ranker=ranker)
+        for i in held:
+            _, feats, labels = per_query[i]
+            rows = [dict(f) for f in feats]
+            if not rows:
+                top_rows.append({name: 0.0 for name in names + list(RANK_FEATURES)})
+                top_labels.append(0)
+                continue
+            probs = scratch.rank(rows)
+            best = int(np.argmax(probs))
+            top_rows.append(rows[best])
+            top_labels.append(labels[best])
+
+    calibrator = Calibrator(
+        ranker=fit_ranker(per_query),
+        confidence_model=LinearModel.fit(names + list(RANK_FEATURES), top_rows, top_labels),
+    )
 
     tops: list[tuple[float, bool, bool, bool]] = []  # (confidence, top1 ok, in top3, oos)
-    for q, candidates in per_query:
-        scored = sorted(
-            ((calibrator.confidence(c.features), engine.entries[c.entry_index].id) for c in candidates),
-            reverse=True,
-        )
-        ids = [i for _, i in scored[:3]]
-        conf = scored[0][0] if scored else 0.0
+    for q, feats, labels in per_query:
+        rows = [dict(f) for f in feats]
+        probs = calibrator.rank(rows)
+        ranked = sorted(zip(probs, rows, labels), key=lambda t: -t[0])
+        conf = calibrator.confidence(ranked[0][1]) if ranked else 0.0
         oos = q.expected_id is None
-        tops.append((conf, not oos and ids[:1] == [q.expected_id], not oos and q.expected_id in ids, oos))
+        top1 = bool(ranked) and ranked[0][2] == 1
+        top3 = any(label for _, _, label in ranked[:3])
+        tops.append((conf, top1, top3, oos))
 
     answer = _answer_threshold(tops, target_precision)
-    clarify = _clarify_threshold(tops, answer)
+    clarify = _clarify_threshold(tops, answer, target_oos_recall)
     calibrator.thresholds = Thresholds(answer=answer, clarify=clarify)
     calibrator.provenance = {
         "tuned_on": source,
         "queries": len(queries),
-        "candidates": len(rows),
+        "candidates_per_query": CANDIDATES_PER_QUERY,
         "target_answer_precision": target_precision,
+        "target_oos_recall": target_oos_recall,
         "tuned_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return calibrator
@@ -83,18 +112,15 @@ def _answer_threshold(tops: list[tuple[float, bool, bool, bool]], target: float)
     return 1.0
 
 
-def _clarify_threshold(tops: list[tuple[float, bool, bool, bool]], ceiling: float) -> float:
+def _clarify_threshold(
+    tops: list[tuple[float, bool, bool, bool]], ceiling: float, target_oos_recall: float
+) -> float:
     oos = np.array([c for c, _, _, is_oos in tops if is_oos])
-    useful = np.array([c for c, _, in3, is_oos in tops if not is_oos and in3])
-    if len(oos) == 0 or len(useful) == 0:
+    if len(oos) == 0:
         return round(ceiling / 2, 4)
-    best_t, best_j = 0.0, -1.0
-    for t in sorted({round(c, 4) for c, *_ in tops if c <= ceiling}):
-        j = float((oos < t).mean() + (useful >= t).mean() - 1)
-        if j > best_j:
-            best_t, best_j = t, j
-    return best_t
-
-
-def save(calibrator: Calibrator, path: Path) -> None:
-    calibrator.save(path)
+    for t in sorted({round(c, 4) for c, *_ in tops} | {round(ceiling, 4)}):
+        if t > ceiling:
+            break
+        if float((oos < t).mean()) >= target_oos_recall:
+            return t
+    return round(ceiling, 4)

@@ -1,7 +1,14 @@
-"""Map candidate features to a calibrated confidence: P(this entry answers the query).
+"""Rank candidates and give the top ones a calibrated confidence, with two small models.
 
-A logistic regression fitted by `kb tune` on the dev split's candidates; the fitted weights,
-the feature names and the thresholds chosen with them are stored in one JSON file.
+- The ranker, a logistic regression over every candidate's retriever features fitted on the
+  dev split (label: is this the expected entry), reorders what the retrievers found: a
+  learned fusion of the lexical fields (and, later, of the dense retriever).
+- The confidence model, a logistic regression over the ranked candidates' features plus the
+  ranker's probability and its margin over the runner-up, fitted on each dev query's top
+  candidate (label: the top candidate is right; out-of-scope queries are never right), so its
+  output reads as P(this answer is correct).
+Both models, their feature names and the thresholds chosen with them live in one JSON file
+written by `kb tune`.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+RANK_FEATURES = ("rank_p", "rank_gap")
 
 
 @dataclass
@@ -28,16 +37,66 @@ class Thresholds:
 
 
 @dataclass
+class LinearModel:
+    feature_names: list[str]
+    weights: list[float]
+    bias: float
+
+    def predict(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(w * features.get(f, 0.0) for f, w in zip(self.feature_names, self.weights))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    @classmethod
+    def fit(cls, feature_names: Sequence[str], rows: Sequence[dict[str, float]], labels: Sequence[int],
+            class_weight: str | None = None) -> "LinearModel":
+        from sklearn.linear_model import LogisticRegression
+
+        x = np.array([[row.get(f, 0.0) for f in feature_names] for row in rows], dtype=float)
+        y = np.array(labels, dtype=int)
+        if len(set(y.tolist())) < 2:
+            raise ValueError("calibration needs both correct and wrong candidates in the dev set")
+        model = LogisticRegression(C=1.0, max_iter=2000, class_weight=class_weight).fit(x, y)
+        return cls(list(feature_names), model.coef_[0].tolist(), float(model.intercept_[0]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "feature_names": self.feature_names,
+            "weights": [round(w, 6) for w in self.weights],
+            "bias": round(self.bias, 6),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "LinearModel":
+        return cls(list(data["feature_names"]), [float(w) for w in data["weights"]], float(data["bias"]))
+
+
+def _default_ranker() -> LinearModel:
+    return LinearModel(["lex_norm"], [1.0], 0.0)
+
+
+def _default_confidence() -> LinearModel:
+    # Untuned fallback: share of the query's information the best entry covers.
+    return LinearModel(["lex_ecov", "rank_gap"], [6.0, 2.0], -3.5)
+
+
+@dataclass
 class Calibrator:
-    feature_names: list[str] = field(default_factory=lambda: ["lex_cov"])
-    weights: list[float] = field(default_factory=lambda: [6.0])
-    bias: float = -3.0
+    ranker: LinearModel = field(default_factory=_default_ranker)
+    confidence_model: LinearModel = field(default_factory=_default_confidence)
     thresholds: Thresholds = field(default_factory=Thresholds)
     provenance: dict[str, Any] = field(default_factory=dict)
 
+    def rank(self, candidates_features: list[dict[str, float]]) -> list[float]:
+        """Adds `rank_p` and `rank_gap` to each feature dict; returns the rank probabilities."""
+        probs = [self.ranker.predict(f) for f in candidates_features]
+        for i, features in enumerate(candidates_features):
+            others = max((p for j, p in enumerate(probs) if j != i), default=0.0)
+            features["rank_p"] = probs[i]
+            features["rank_gap"] = probs[i] - others
+        return probs
+
     def confidence(self, features: dict[str, float]) -> float:
-        z = self.bias + sum(w * features.get(f, 0.0) for f, w in zip(self.feature_names, self.weights))
-        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+        return self.confidence_model.predict(features)
 
     # ---- persistence ---------------------------------------------------------------------
     @classmethod
@@ -46,38 +105,18 @@ class Calibrator:
             return cls(provenance={"note": "defaults: no calibration file, run `kb tune`"})
         data = json.loads(path.read_text("utf-8"))
         return cls(
-            feature_names=list(data["feature_names"]),
-            weights=[float(w) for w in data["weights"]],
-            bias=float(data["bias"]),
+            ranker=LinearModel.from_json(data["ranker"]),
+            confidence_model=LinearModel.from_json(data["confidence"]),
             thresholds=Thresholds(**data["thresholds"]),
             provenance=data.get("provenance", {}),
         )
 
     def save(self, path: Path) -> None:
         data = {
-            "feature_names": self.feature_names,
-            "weights": [round(w, 6) for w in self.weights],
-            "bias": round(self.bias, 6),
+            "ranker": self.ranker.to_json(),
+            "confidence": self.confidence_model.to_json(),
             "thresholds": {"answer": self.thresholds.answer, "clarify": self.thresholds.clarify},
             "provenance": self.provenance,
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
-
-    # ---- fitting -------------------------------------------------------------------------
-    @classmethod
-    def fit(
-        cls, feature_names: Sequence[str], rows: Sequence[dict[str, float]], labels: Sequence[int]
-    ) -> "Calibrator":
-        from sklearn.linear_model import LogisticRegression
-
-        x = np.array([[row.get(f, 0.0) for f in feature_names] for row in rows], dtype=float)
-        y = np.array(labels, dtype=int)
-        if len(set(y.tolist())) < 2:
-            raise ValueError("calibration needs both correct and wrong candidates in the dev set")
-        model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
-        return cls(
-            feature_names=list(feature_names),
-            weights=model.coef_[0].tolist(),
-            bias=float(model.intercept_[0]),
-        )

@@ -17,6 +17,8 @@ from kb.search.lexical import LexicalRetriever
 from kb.search.retriever import Retriever
 
 ENTRIES_FILE = "entries.json"
+# Bumped whenever what `save` writes changes shape; older indexes are rebuilt, not misread.
+INDEX_FORMAT = 2
 
 
 class QueryError(ValueError):
@@ -65,7 +67,11 @@ def make_retrievers(settings: Settings) -> list[Retriever]:
     """The retrievers hybrid search combines; the dense one joins this list."""
     return [
         LexicalRetriever(
-            k1=settings.bm25_k1, b=settings.bm25_b, ngram_sizes=settings.char_ngram_sizes
+            k1=settings.bm25_k1,
+            b=settings.bm25_b,
+            ngram_sizes=settings.char_ngram_sizes,
+            entry_weight=settings.lexical_entry_weight,
+            answer_weight=settings.lexical_answer_weight,
         )
     ]
 
@@ -109,7 +115,7 @@ class SearchEngine:
         indexed, documents = build_documents(entries)
         retrievers = make_retrievers(settings)
         for retriever in retrievers:
-            retriever.build(documents, len(indexed))
+            retriever.build(documents, indexed)
         calibrator = Calibrator.load(settings.calibration_file)
         return cls(settings, retrievers, indexed, calibrator, revision)
 
@@ -120,6 +126,7 @@ class SearchEngine:
         entries = [e.to_json() for e in self.entries]
         (directory / ENTRIES_FILE).write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
         return {
+            "format": INDEX_FORMAT,
             "revision": self.revision,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "entries": len(self.entries),
@@ -148,22 +155,24 @@ class SearchEngine:
         if top_k < 1:
             raise QueryError("top-k must be at least 1")
         candidates = self.candidates(query, max(top_k, self.settings.clarify_top_k, 10))
+        # Retrievers find candidates; the learned ranker orders them and the confidence
+        # model says how sure the top ones are.
+        rank_p = self.calibrator.rank([c.features for c in candidates])
         hits = []
-        for c in candidates:
+        for c, p in zip(candidates, rank_p):
             entry = self.entries[c.entry_index]
             hits.append(
                 SearchHit(
                     id=entry.id,
                     question=entry.question,
-                    score=c.score,
+                    score=p,
                     confidence=self.calibrator.confidence(c.features),
                     category=entry.category,
                     answer=entry.answer,
                     features=c.features,
                 )
             )
-        # Retrievers rank; the calibrated confidence orders what the customer sees.
-        hits.sort(key=lambda h: (-h.confidence, -h.score))
+        hits.sort(key=lambda h: (-h.score, h.id))
         hits = hits[:top_k]
         decision = decide(hits[0].confidence if hits else None, self.thresholds)
         took = (time.perf_counter() - started) * 1000

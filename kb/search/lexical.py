@@ -1,4 +1,11 @@
-"""Lexical retriever: BM25 (bm25s) over jieba words + character n-grams of every question."""
+"""Lexical retriever: BM25 (bm25s) over jieba words + character n-grams.
+
+Three fields are scored per entry and summed with weights from settings:
+- each standard/similar question on its own (the best one counts), the precise signal;
+- all of an entry's questions as one document, so query words spread over several
+  paraphrases still add up;
+- the answer, weakly, because customers often describe a problem in the answer's words.
+"""
 
 from __future__ import annotations
 
@@ -10,105 +17,136 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from kb.search.documents import Document
+from kb.search.documents import Document, IndexedEntry
 from kb.search.retriever import EntryScore
 from kb.text.tokenize import tokenize
+
+FIELDS = ("questions", "entry", "answer")
 
 
 class LexicalRetriever:
     name = "lexical"
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75, ngram_sizes: tuple[int, ...] = (1, 2)):
+    def __init__(
+        self,
+        k1: float = 1.2,
+        b: float = 0.75,
+        ngram_sizes: tuple[int, ...] = (1, 2),
+        entry_weight: float = 0.4,
+        answer_weight: float = 0.3,
+    ):
         self.k1 = k1
         self.b = b
         self.ngram_sizes = tuple(ngram_sizes)
-        self._bm25: bm25s.BM25 | None = None
+        self.entry_weight = entry_weight
+        self.answer_weight = answer_weight
+        self._bm25: dict[str, bm25s.BM25] = {}
         self._doc_entry = np.zeros(0, dtype=np.int32)
         self._doc_tokens: list[frozenset[str]] = []
+        self._entry_tokens: list[frozenset[str]] = []
+        self._answer_tokens: list[list[str]] = []
         self._idf: dict[str, float] = {}
         self._max_idf = 1.0
 
     # ---- building and persistence -------------------------------------------------------
-    def build(self, documents: list[Document], entry_count: int) -> None:
-        token_lists = [tokenize(doc.text, self.ngram_sizes) for doc in documents]
-        self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-        if documents:
-            self._bm25.index(token_lists, show_progress=False)
+    def build(self, documents: list[Document], entries: list[IndexedEntry]) -> None:
+        question_tokens = [tokenize(doc.text, self.ngram_sizes) for doc in documents]
         self._doc_entry = np.array([doc.entry_index for doc in documents], dtype=np.int32)
-        self._doc_tokens = [frozenset(tokens) for tokens in token_lists]
-        self._compute_idf()
+        entry_tokens: list[list[str]] = [[] for _ in entries]
+        for doc, tokens in zip(documents, question_tokens):
+            entry_tokens[doc.entry_index].extend(tokens)
+        self._answer_tokens = [tokenize(e.answer, self.ngram_sizes) for e in entries]
+        self._doc_tokens = [frozenset(t) for t in question_tokens]
+        self._entry_tokens = [frozenset(t) for t in entry_tokens]
+        self._index({"questions": question_tokens, "entry": entry_tokens, "answer": self._answer_tokens})
 
-    def _compute_idf(self) -> None:
+    def _index(self, corpora: dict[str, list[list[str]]]) -> None:
+        self._bm25 = {}
+        if corpora["questions"]:
+            for name in FIELDS:
+                model = bm25s.BM25(k1=self.k1, b=self.b)
+                model.index(corpora[name], show_progress=False)
+                self._bm25[name] = model
         df = Counter(t for tokens in self._doc_tokens for t in tokens)
         n = len(self._doc_tokens)
-        # Lucene's BM25 idf, the same formula bm25s scores with.
+        # Lucene's BM25 idf over the question documents, the same formula bm25s scores with.
         self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         # A query term no question contains is as informative as the rarest known term.
         self._max_idf = max(self._idf.values(), default=1.0)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        if self._doc_tokens:
-            self._bm25.save(str(directory / "bm25"))
         meta = {
             "k1": self.k1,
             "b": self.b,
             "ngram_sizes": list(self.ngram_sizes),
+            "entry_weight": self.entry_weight,
+            "answer_weight": self.answer_weight,
             "doc_entry": self._doc_entry.tolist(),
-            "doc_tokens": [sorted(tokens) for tokens in self._doc_tokens],
+            "doc_tokens": [sorted(t) for t in self._doc_tokens],
+            "entry_tokens": [sorted(t) for t in self._entry_tokens],
         }
         (directory / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        for name, model in self._bm25.items():
+            model.save(str(directory / name))
 
     def load(self, directory: Path) -> None:
         meta = json.loads((directory / "lexical.json").read_text("utf-8"))
         self.k1, self.b = meta["k1"], meta["b"]
         self.ngram_sizes = tuple(meta["ngram_sizes"])
+        self.entry_weight, self.answer_weight = meta["entry_weight"], meta["answer_weight"]
         self._doc_entry = np.array(meta["doc_entry"], dtype=np.int32)
-        self._doc_tokens = [frozenset(tokens) for tokens in meta["doc_tokens"]]
-        self._bm25 = bm25s.BM25.load(str(directory / "bm25")) if self._doc_tokens else None
-        self._compute_idf()
+        self._doc_tokens = [frozenset(t) for t in meta["doc_tokens"]]
+        self._entry_tokens = [frozenset(t) for t in meta["entry_tokens"]]
+        self._bm25 = {}
+        if self._doc_tokens:
+            self._bm25 = {name: bm25s.BM25.load(str(directory / name)) for name in FIELDS}
+        df = Counter(t for tokens in self._doc_tokens for t in tokens)
+        n = len(self._doc_tokens)
+        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self._max_idf = max(self._idf.values(), default=1.0)
 
     # ---- search --------------------------------------------------------------------------
     def search(self, query: str, limit: int) -> dict[int, EntryScore]:
         query_tokens = list(dict.fromkeys(tokenize(query, self.ngram_sizes)))
-        if not query_tokens or not self._doc_tokens:
+        if not query_tokens or not self._bm25:
             return {}
         weights = {t: self._idf.get(t, self._max_idf) for t in query_tokens}
         mass = sum(weights.values())
         word_mass = sum(w for t, w in weights.items() if t.startswith("w:")) or 1.0
-        known = [t for t in query_tokens if t in self._idf]
-        if not known:
-            return {}
-        scores = self._bm25.get_scores(known)
-        top = self._top_docs(scores, limit * 4)
 
-        best: dict[int, int] = {}
-        for doc in top:
-            entry = int(self._doc_entry[doc])
-            if entry not in best or scores[doc] > scores[best[entry]]:
-                best[entry] = doc
-        ranked = sorted(best.items(), key=lambda kv: -scores[kv[1]])[:limit]
+        doc_scores = self._bm25["questions"].get_scores(query_tokens)
+        best_doc = np.full(len(self._entry_tokens), -1, dtype=np.int64)
+        best_score = np.zeros(len(self._entry_tokens))
+        # Highest-scoring question per entry (documents of an entry are contiguous).
+        order = np.lexsort((-doc_scores, self._doc_entry))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = self._doc_entry[order][1:] != self._doc_entry[order][:-1]
+        winners = order[first]
+        best_doc[self._doc_entry[winners]] = winners
+        best_score[self._doc_entry[winners]] = doc_scores[winners]
+
+        entry_scores = self._bm25["entry"].get_scores(query_tokens)
+        answer_scores = self._bm25["answer"].get_scores(query_tokens)
+        combined = best_score + self.entry_weight * entry_scores + self.answer_weight * answer_scores
+        candidates = np.flatnonzero(combined > 0)
+        if len(candidates) > limit:
+            candidates = candidates[np.argpartition(-combined[candidates], limit)[:limit]]
 
         results: dict[int, EntryScore] = {}
-        for entry, doc in ranked:
-            shared = self._doc_tokens[doc].intersection(weights)
-            covered = sum(weights[t] for t in shared)
-            covered_words = sum(weights[t] for t in shared if t.startswith("w:"))
-            norm = float(scores[doc]) / mass
+        for entry in candidates.tolist():
+            doc = int(best_doc[entry])
+            shared = self._doc_tokens[doc].intersection(weights) if doc >= 0 else set()
+            entry_shared = self._entry_tokens[entry].intersection(weights)
             results[entry] = EntryScore(
-                score=norm,
+                score=float(combined[entry]) / mass,
                 features={
-                    "lex_norm": norm,
-                    "lex_cov": covered / mass,
-                    "lex_wcov": covered_words / word_mass,
+                    "lex_norm": float(combined[entry]) / mass,
+                    "lex_q": float(best_score[entry]) / mass,
+                    "lex_a": float(answer_scores[entry]) / mass,
+                    "lex_cov": sum(weights[t] for t in shared) / mass,
+                    "lex_ecov": sum(weights[t] for t in entry_shared) / mass,
+                    "lex_wcov": sum(weights[t] for t in shared if t.startswith("w:")) / word_mass,
                 },
             )
         return results
-
-    @staticmethod
-    def _top_docs(scores: np.ndarray, n: int) -> np.ndarray:
-        positive = np.flatnonzero(scores > 0)
-        if len(positive) <= n:
-            return positive
-        part = np.argpartition(-scores[positive], n)[:n]
-        return positive[part]

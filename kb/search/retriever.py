@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from kb.search.documents import Document
+from kb.search.documents import Document, IndexedEntry
 
 
 @dataclass
@@ -21,7 +21,7 @@ class EntryScore:
 class Retriever(Protocol):
     name: str
 
-    def build(self, documents: list[Document], entry_count: int) -> None: ...
+    def build(self, documents: list[Document], entries: list[IndexedEntry]) -> None: ...
 
     def save(self, directory: Path) -> None: ...
 

@@ -1,0 +1,1 @@
+"""HTTP service: gateway, agent assist, handoff queue, KB editor API and UI (FastAPI)."""

@@ -1,0 +1,15 @@
+"""`python -m assist_api`: serve the API with uvicorn on the configured host and port."""
+
+import uvicorn
+
+from assist_api.app import create_app
+from config.settings import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+
+
+if __name__ == "__main__":
+    main()

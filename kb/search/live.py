@@ -1,0 +1,41 @@
+"""A search engine that follows the store: long-running services (API, action server) hold
+one and pick up newly published content without a restart."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from config.settings import Settings
+from kb.search.engine import SearchEngine
+from kb.search.indexer import open_engine
+from kb.store import KBStore
+
+
+class LiveEngine:
+    def __init__(self, store: KBStore, settings: Settings, check_interval_s: float = 2.0) -> None:
+        self.store = store
+        self.settings = settings
+        self.check_interval_s = check_interval_s
+        self._engine = open_engine(store, settings)
+        self._checked_at = time.monotonic()
+        self._refreshing = threading.Lock()
+
+    def get(self) -> SearchEngine:
+        """The freshest engine available now. At most one caller refreshes at a time; the
+        others keep searching the previous index meanwhile, so no search waits or fails."""
+        if time.monotonic() - self._checked_at >= self.check_interval_s:
+            if self._refreshing.acquire(blocking=False):
+                try:
+                    self._checked_at = time.monotonic()
+                    if self.store.revision() != self._engine.revision:
+                        self._engine = open_engine(self.store, self.settings)
+                finally:
+                    self._refreshing.release()
+        return self._engine
+
+    def refresh_now(self) -> SearchEngine:
+        with self._refreshing:
+            self._engine = open_engine(self.store, self.settings)
+            self._checked_at = time.monotonic()
+        return self._engine
