@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     char_ngram_sizes: tuple[int, ...] = (1, 2)
     # Weights of the all-questions-of-an-entry field and the answer field next to the best
     # single question (chosen on the dev split, see README "Search quality").
-    lexical_entry_weight: float = 0.4
+    lexical_entry_weight: float = 0.7
     lexical_answer_weight: float = 0.3
 
     # Confidence calibration and decision thresholds. The calibration file holds the model

@@ -1,0 +1,77 @@
+"""Shared fixtures: a database per test on SQLite and on a real PostgreSQL server, and an
+isolated settings object whose index lives in the test's temporary directory."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from config.settings import PROJECT_ROOT, Settings
+from db.migrate import upgrade
+from kb.interchange import parse_file
+from kb.store import KBStore
+from tests.postgres_server import PostgresServer, PostgresUnavailable
+
+DEMO_KB = PROJECT_ROOT / "kb" / "demo" / "telecom_kb.yaml"
+EVAL_DIR = PROJECT_ROOT / "kb" / "demo" / "eval"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    url = os.environ.get("CS_TEST_POSTGRES_URL")
+    if url:  # an externally managed server (e.g. a CI service)
+        yield url
+        return
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        yield exc
+        return
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    server = request.getfixturevalue("postgres_server")
+    if isinstance(server, Exception):
+        if os.environ.get("CS_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required (CS_REQUIRE_POSTGRES) but could not start: {server}")
+        pytest.skip(f"PostgreSQL could not start here: {server}")
+    if isinstance(server, str):
+        return server
+    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def store(db_url) -> KBStore:
+    upgrade(db_url)
+    return KBStore(db_url)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(var_dir=tmp_path / "var")
+
+
+@pytest.fixture(scope="session")
+def demo_records():
+    return parse_file(DEMO_KB).records
+
+
+@pytest.fixture
+def demo_store(sqlite_url, demo_records) -> KBStore:
+    upgrade(sqlite_url)
+    store = KBStore(sqlite_url)
+    store.import_records(demo_records)
+    return store
