@@ -31,8 +31,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: lines are never broken at the terminal width, so scripts can parse the output.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     Optional[str],
@@ -123,7 +124,7 @@ def export(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="The customer's question.")],
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50, help="How many entries to return.")] = 5,
+    top_k: Annotated[int, typer.Option("--top-k", help="How many entries to return (1-50).")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -131,6 +132,8 @@ def search(
     with _errors():
         settings = get_settings()
         validate_query(query, settings.max_query_chars)
+        if not 1 <= top_k <= 50:
+            raise CLIError(f"--top-k must be between 1 and 50, not {top_k}")
         engine = open_engine(_store(db), settings)
         response = engine.search(query, top_k=top_k)
         if as_json:
@@ -216,6 +219,9 @@ def list_(
 ) -> None:
     """List entries."""
     with _errors():
+        settings = get_settings()
+        if category is not None and category not in settings.kb_categories:
+            raise CLIError(f"unknown category {category!r} (expected one of: {', '.join(settings.kb_categories)})")
         entries = _store(db).list_entries(status=status, category=category)
         table = Table(title=f"{len(entries)} entries")
         for column in ("id", "status", "v", "category", "question"):

@@ -32,7 +32,7 @@ def read_queries(path: Path | str, known_ids: set[str] | None = None) -> list[Ev
         raise EvalFileError(f"{path}: no such file")
     queries: list[EvalQuery] = []
     problems: list[str] = []
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text("utf-8-sig").split("\n"), start=1):
         if not line.strip():
             continue
         try:

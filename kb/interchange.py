@@ -16,6 +16,23 @@ YAML_SUFFIXES = (".yaml", ".yml")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 
+# YAML treats these as line breaks, so written raw they would come back as spaces.
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+class _SafeTextDumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if any(ch in value for ch in _YAML_BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_SafeTextDumper.add_representer(str, _represent_str)
+
+
 class InterchangeError(Exception):
     """The file as a whole cannot be read (missing, wrong type, malformed syntax)."""
 
@@ -76,7 +93,10 @@ def _raw_records_yaml(text: str, path: Path) -> list[tuple[int, Any]]:
 
 def _raw_records_jsonl(text: str, path: Path) -> list[tuple[int, Any]]:
     out: list[tuple[int, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a record: str.splitlines() would also split inside JSON strings at
+    # U+2028/U+0085, which json.dumps(ensure_ascii=False) leaves unescaped.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:
@@ -98,7 +118,7 @@ def parse_file(path: Path | str) -> ParseResult:
     if not path.is_file():
         raise InterchangeError(f"{path}: no such file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # tolerate a BOM (Windows editors)
     except UnicodeDecodeError as exc:
         raise InterchangeError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     raw = _raw_records_yaml(text, path) if kind == "yaml" else _raw_records_jsonl(text, path)
@@ -137,7 +157,7 @@ def write_file(path: Path | str, records: Iterable[dict[str, Any]]) -> int:
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
         if kind == "yaml":
-            yaml.safe_dump(records, fh, allow_unicode=True, sort_keys=False, width=1000)
+            yaml.dump(records, fh, Dumper=_SafeTextDumper, allow_unicode=True, sort_keys=False, width=1000)
         else:
             for record in records:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -117,7 +117,9 @@ class EntryContent(BaseModel):
     @field_validator("owner")
     @classmethod
     def _owner(cls, v: str | None) -> str | None:
-        return None if v is None or not v.strip() else v.strip()
+        if v is None or not v.strip():
+            return None
+        return _clean_text(v, "owner", 128)
 
 
 class EntryRecord(EntryContent):

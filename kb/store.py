@@ -137,6 +137,7 @@ class KBStore:
         record = EntryRecord.model_validate(
             {"id": entry_id, "status": status, **_as_dict(content)}
         )
+        self._check_actor(actor)
         with self._transaction() as session:
             if session.get(KBEntry, entry_id) is not None:
                 raise EntryExists(entry_id)
@@ -152,6 +153,7 @@ class KBStore:
         unknown = set(changes) - set(CONTENT_FIELDS)
         if unknown:
             raise StoreError(f"cannot change field(s): {', '.join(sorted(unknown))}")
+        self._check_actor(actor)
         with self._transaction() as session:
             entry = self._locked(session, entry_id)
             if expected_version is not None and entry.version != expected_version:
@@ -162,6 +164,7 @@ class KBStore:
             return self._apply(session, entry, merged.model_dump(), actor, "update")
 
     def transition(self, entry_id: str, target: Status | str, actor: str = DEFAULT_ACTOR) -> KBEntry:
+        self._check_actor(actor)
         with self._transaction() as session:
             entry = self._locked(session, entry_id)
             new_status = check_transition(entry_id, entry.status, str(target))
@@ -173,6 +176,7 @@ class KBStore:
 
     def restore(self, entry_id: str, version: int, actor: str = DEFAULT_ACTOR) -> KBEntry:
         """Bring back the content of an old version as a new version; status is kept."""
+        self._check_actor(actor)
         with self._transaction() as session:
             entry = self._locked(session, entry_id)
             old = session.get(KBEntryVersion, (entry_id, version))
@@ -192,6 +196,7 @@ class KBStore:
     ) -> ImportReport:
         """Create new ids, update changed ones; all records in one transaction."""
         report = ImportReport()
+        self._check_actor(actor)
         with self._transaction() as session:
             for record in records:
                 entry = session.get(KBEntry, record.id)
@@ -212,6 +217,11 @@ class KBStore:
         return report
 
     # ---- internals -----------------------------------------------------------------------
+    @staticmethod
+    def _check_actor(actor: str) -> None:
+        if not actor or not actor.strip() or len(actor) > 128:
+            raise StoreError("actor must be 1 to 128 characters")
+
     def _transaction(self) -> Iterator[Session]:
         return _Transaction(self._sessions)
 
