@@ -6,8 +6,7 @@ setup:
 	@scripts/setup.sh
 
 run: setup
-	@echo "[run] serving on http://$${CS_API_HOST:-127.0.0.1}:$${CS_API_PORT:-8000} (Ctrl-C stops)"
-	@.venv/bin/python -m assist_api
+	@.venv/bin/python -m stack run
 
 test: setup
 	@.venv/bin/python -m pytest
@@ -16,4 +15,4 @@ bench: setup
 	@.venv/bin/python bench/search_bench.py
 
 clean:
-	rm -rf var .venv
+	rm -rf var .venv .venv-rasa

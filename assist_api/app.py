@@ -1,13 +1,20 @@
-"""FastAPI application factory."""
+"""FastAPI application factory: the gateway, KB search, handoff queue and internal API."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from assist_api.routes import health, kb
+from assist_api.auth.keys import KeyStore
+from assist_api.conversations.gateway import Gateway
+from assist_api.conversations.rasa_client import RasaClient
+from assist_api.conversations.service import ConversationService
+from assist_api.handoffs.service import HandoffService
+from assist_api.routes import channels_web, handoffs, health, internal, kb
 from config.settings import Settings, get_settings
+from db.engine import session_factory
 from db.migrate import upgrade
 from kb.search.live import LiveEngine
 from kb.store import KBStore
@@ -19,20 +26,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         upgrade(settings.database_url)
+        sessions = session_factory(settings.database_url)
         store = KBStore(settings.database_url)
+        conversations = ConversationService(sessions)
+        handoff_service = HandoffService(sessions, settings, conversations)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
         app.state.settings = settings
         app.state.store = store
         app.state.search = LiveEngine(store, settings)
+        app.state.conversations = conversations
+        app.state.handoffs = handoff_service
+        app.state.keys = KeyStore(sessions)
+        app.state.service_token = settings.resolved_service_token()
+        app.state.gateway = Gateway(conversations, handoff_service, rasa)
         warm_up()  # the first customer should not pay for loading jieba's dictionary
         yield
+        await rasa.close()
 
     app = FastAPI(
         title="星联通信 customer-service platform",
-        version="0.1.0",
-        description="Gateway, knowledge-base search and (later) agent assist.",
+        version="0.2.0",
+        description="Conversation gateway, knowledge-base search and the agents' handoff queue.",
         lifespan=lifespan,
     )
-    app.include_router(health.router)
-    app.include_router(kb.router)
+    for module in (health, kb, channels_web, handoffs, internal):
+        app.include_router(module.router)
     return app

@@ -73,13 +73,57 @@ class Settings(BaseSettings):
     tune_oos_recall: float = 0.80  # share of dev out-of-scope queries handed off
     clarify_top_k: int = 3
 
-    # HTTP service.
+    # HTTP service (gateway).
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    gateway_url: str = "http://127.0.0.1:8000"
+    # Shared secret the action server presents to the gateway's internal API; generated into
+    # <var_dir>/service_token on first use when not set.
+    service_token: str | None = None
+
+    # Rasa server and action server.
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_s: float = 10.0
+    action_server_port: int = 5055
+    rasa_model_dir: Path | None = None  # defaults to <var_dir>/rasa-models
+
+    # Service levels (minutes unless named otherwise), from the customer-service manuals.
+    sla_first_response_min: dict[str, int] = {"urgent": 3, "high": 5, "normal": 10}
+    sla_resolution_hours: dict[str, int] = {"simple": 24, "complex": 72, "special": 72, "complaint": 72}
+    business_timezone: str = "Asia/Shanghai"
+    business_open: str = "09:00"
+    business_close: str = "21:00"
+    business_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # Monday = 0
+
+    # Bot behaviour.
+    handoff_after_no_answers: int = 2
+    handoff_after_unhelpful: int = 2
 
     @property
     def resolved_index_dir(self) -> Path:
         return self.index_dir or (self.var_dir / "index")
+
+    @property
+    def resolved_rasa_model_dir(self) -> Path:
+        return self.rasa_model_dir or (self.var_dir / "rasa-models")
+
+    def resolved_service_token(self) -> str:
+        """The configured token, else one generated once and kept in <var_dir>/service_token."""
+        if self.service_token:
+            return self.service_token
+        import secrets
+
+        path = self.var_dir / "service_token"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(32), "utf-8")
+            tmp.chmod(0o600)
+            try:
+                tmp.rename(path) if not path.exists() else tmp.unlink()
+            except FileExistsError:
+                tmp.unlink()
+        return path.read_text("utf-8").strip()
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,7 @@
 # Set up everything the product needs on a fresh machine, idempotently:
 #   1. system packages (PostgreSQL server binaries for the store tests)
 #   2. the Python 3.11 virtualenv with the project installed (.venv)
-#   3. (the Rasa 3.6 virtualenv on Python 3.10 joins here: see the Rasa issue)
+#   3. the Rasa 3.6 virtualenv on Python 3.10 (.venv-rasa) and the trained bot model
 #   4. the database schema and the demo knowledge base, indexed for search
 # Each step skips work already done, so re-running is cheap.
 set -euo pipefail
@@ -10,6 +10,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="$ROOT/.venv"
 PY311="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+RASA_VENV="$ROOT/.venv-rasa"
+RASA_VERSION="3.6.21"
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
@@ -35,8 +37,30 @@ step_python_venv() {
   rm -f "$VENV"/.installed-* && touch "$stamp"
 }
 
+find_python310() {
+  local candidate
+  for candidate in "${PYTHON310:-}" "$(command -v python3.10 2>/dev/null)" \
+      "$(pyenv root 2>/dev/null)"/versions/3.10*/bin/python3.10 "$HOME"/.pyenv/versions/3.10*/bin/python3.10; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+      echo "$candidate"; return
+    fi
+  done
+  return 1
+}
+
 step_rasa_venv() {
-  : # The Rasa server's own Python 3.10 virtualenv is built here (Rasa issue).
+  local stamp="$RASA_VENV/.installed-rasa-$RASA_VERSION"
+  if [ ! -f "$stamp" ]; then
+    local py310
+    py310="$(find_python310)" || { echo "Rasa $RASA_VERSION needs Python 3.10 (set PYTHON310=/path/to/python3.10)" >&2; exit 1; }
+    log "creating the Rasa virtualenv in .venv-rasa with $("$py310" --version) (Rasa $RASA_VERSION, a few minutes)"
+    "$py310" -m venv "$RASA_VENV"
+    "$RASA_VENV/bin/pip" install -q --upgrade pip
+    "$RASA_VENV/bin/pip" install -q "rasa==$RASA_VERSION" "jieba==0.42.1"
+    touch "$stamp"
+  fi
+  # Retrains only when bot/ or training_data/ changed.
+  "$VENV/bin/python" -m stack train
 }
 
 step_database() {
@@ -48,6 +72,6 @@ step_database() {
 
 step_system_packages
 step_python_venv
-step_rasa_venv
 step_database
+step_rasa_venv
 log "ready"

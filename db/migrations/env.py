@@ -6,7 +6,11 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from db.base import Base
-import kb.models  # noqa: F401  (registers the KB tables on Base.metadata)
+# Every component's tables, so autogenerate sees the whole schema.
+import assist_api.auth.models  # noqa: F401
+import assist_api.conversations.models  # noqa: F401
+import assist_api.handoffs.models  # noqa: F401
+import kb.models  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

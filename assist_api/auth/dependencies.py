@@ -1,0 +1,52 @@
+"""FastAPI dependencies: who is calling, and may they."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Depends, Header, HTTPException, Request, status
+
+from assist_api.auth.keys import Principal, Role
+
+# Which roles may call endpoints that require a given role.
+GRANTS = {
+    Role.agent: {Role.agent, Role.admin},
+    Role.editor: {Role.editor, Role.admin},
+    Role.admin: {Role.admin},
+}
+
+
+def _bearer(authorization: str | None, x_api_key: str | None) -> str | None:
+    if x_api_key:
+        return x_api_key.strip()
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+def require(role: Role):
+    def dependency(
+        request: Request,
+        authorization: str | None = Header(default=None),
+        x_api_key: str | None = Header(default=None),
+    ) -> Principal:
+        key = _bearer(authorization, x_api_key)
+        if not key:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "credentials required",
+                                headers={"WWW-Authenticate": "Bearer"})
+        principal = request.app.state.keys.verify(key)
+        if principal is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked credentials",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if principal.role not in GRANTS[role]:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role.value} role")
+        return principal
+
+    return Depends(dependency)
+
+
+def require_service(request: Request, x_service_token: str | None = Header(default=None)) -> None:
+    """The action server's shared secret for the internal API."""
+    expected = request.app.state.service_token
+    if not x_service_token or not hmac.compare_digest(x_service_token, expected):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "service token required")

@@ -1,0 +1,1 @@
+"""Conversations and messages owned by the gateway, routed by state."""

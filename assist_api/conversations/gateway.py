@@ -1,0 +1,61 @@
+"""The gateway's routing of one customer message by conversation state."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from assist_api.conversations.models import ConversationState
+from assist_api.conversations.rasa_client import RasaClient, RasaUnavailable
+from assist_api.conversations.service import ConversationService
+from assist_api.handoffs import replies
+from assist_api.handoffs.models import HandoffReason
+from assist_api.handoffs.service import HandoffService
+
+log = logging.getLogger("gateway")
+
+HUMAN_REQUESTS = ("/request_human", "转人工", "人工", "人工客服", "找人工")
+
+
+@dataclass
+class GatewayReply:
+    conversation_id: str
+    state: str
+    replies: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Gateway:
+    def __init__(self, conversations: ConversationService, handoffs: HandoffService, rasa: RasaClient):
+        self.conversations = conversations
+        self.handoffs = handoffs
+        self.rasa = rasa
+
+    async def handle(self, channel: str, customer_id: str, text: str,
+                     conversation_id: str | None = None) -> GatewayReply:
+        conv = await run_in_threadpool(self.conversations.resolve, channel, customer_id, conversation_id)
+        # Stored before routing: whatever happens next, the customer's message is not lost.
+        await run_in_threadpool(self.conversations.add_message, conv.id, "customer", text)
+        if conv.state != ConversationState.bot:
+            # Handed off: the bot stays silent; the agent console shows the message.
+            return GatewayReply(conv.id, conv.state, [])
+        try:
+            bot_replies = await self.rasa.send(conv.id, text, {"channel": channel})
+        except RasaUnavailable as exc:
+            log.warning("rasa unavailable for conversation %s: %s", conv.id, exc)
+            bot_replies = await run_in_threadpool(self._without_bot, conv.id, text)
+        for reply in bot_replies:
+            await run_in_threadpool(self.conversations.add_message, conv.id, "bot", reply["text"],
+                                    reply.get("buttons"))
+        current = await run_in_threadpool(self.conversations.get, conv.id)
+        return GatewayReply(conv.id, current.state, bot_replies)
+
+    def _without_bot(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
+        """Rasa or the action server is down: apologise and offer a human; a request for a
+        human is honoured by the gateway itself."""
+        if text.strip() in HUMAN_REQUESTS:
+            outcome = self.handoffs.create(conversation_id, HandoffReason.user_request, actor="gateway")
+            return [{"text": replies.handoff_confirmation(outcome, self.handoffs.levels)}]
+        return [replies.bot_unavailable()]

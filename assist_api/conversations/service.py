@@ -1,0 +1,108 @@
+"""Conversation bookkeeping: find or start a customer's conversation, store masked messages."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assist_api.conversations.models import AnswerFeedback, Conversation, ConversationState, Message
+from assist_api.conversations.pii import mask_pii
+from db.base import utcnow
+
+
+class ConversationNotFound(LookupError):
+    pass
+
+
+@dataclass
+class StoredMessage:
+    id: int
+    sender: str
+    text: str
+    buttons: list[dict[str, str]] | None
+    created_at: str
+
+    @classmethod
+    def of(cls, m: Message) -> "StoredMessage":
+        return cls(m.id, m.sender, m.text, m.buttons, m.created_at.isoformat())
+
+
+class ConversationService:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def resolve(self, channel: str, customer_id: str, conversation_id: str | None) -> Conversation:
+        """The conversation a customer message belongs to. A given id must be this customer's;
+        a closed conversation (or none) means a fresh one with the bot."""
+        with self._sessions.begin() as session:
+            conv = None
+            if conversation_id:
+                conv = session.get(Conversation, conversation_id)
+                if conv is None or conv.customer_id != customer_id or conv.channel != channel:
+                    # Same answer for "not yours" and "does not exist": ids leak nothing.
+                    raise ConversationNotFound(conversation_id)
+            else:
+                conv = session.scalars(
+                    select(Conversation)
+                    .where(Conversation.channel == channel, Conversation.customer_id == customer_id)
+                    .order_by(Conversation.created_at.desc())
+                    .limit(1)
+                ).first()
+            if conv is None or conv.state == ConversationState.closed:
+                conv = Conversation(
+                    id=uuid.uuid4().hex, channel=channel, customer_id=customer_id,
+                    state=ConversationState.bot.value, customer_profile={},
+                )
+                session.add(conv)
+            return conv
+
+    def get(self, conversation_id: str) -> Conversation:
+        with self._sessions() as session:
+            conv = session.get(Conversation, conversation_id)
+            if conv is None:
+                raise ConversationNotFound(conversation_id)
+            return conv
+
+    def add_message(
+        self, conversation_id: str, sender: str, text: str,
+        buttons: list[dict[str, str]] | None = None, agent_id: str | None = None,
+    ) -> Message:
+        with self._sessions.begin() as session:
+            msg = Message(conversation_id=conversation_id, sender=sender, text=mask_pii(text),
+                          buttons=buttons, agent_id=agent_id)
+            session.add(msg)
+            conv = session.get(Conversation, conversation_id)
+            conv.updated_at = utcnow()
+            session.flush()
+            return msg
+
+    def set_state(self, session: Session, conversation_id: str, state: ConversationState) -> None:
+        conv = session.get(Conversation, conversation_id)
+        conv.state = state.value
+        conv.updated_at = utcnow()
+        conv.closed_at = utcnow() if state == ConversationState.closed else None
+
+    def messages(self, conversation_id: str, after_id: int = 0) -> list[StoredMessage]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.id > after_id)
+                .order_by(Message.id)
+            )
+            return [StoredMessage.of(m) for m in rows]
+
+    def record_feedback(self, conversation_id: str, entry_id: str, helpful: bool) -> None:
+        with self._sessions.begin() as session:
+            if session.get(Conversation, conversation_id) is None:
+                raise ConversationNotFound(conversation_id)
+            session.add(AnswerFeedback(conversation_id=conversation_id, entry_id=entry_id, helpful=helpful))
+
+    def transcript(self, session: Session, conversation_id: str) -> list[dict[str, Any]]:
+        rows = session.scalars(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        )
+        return [{"sender": m.sender, "text": m.text, "at": m.created_at.isoformat()} for m in rows]

@@ -1,0 +1,267 @@
+"""Create escalation records idempotently and move them through their lifecycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from assist_api.conversations.models import Conversation, ConversationState, Message
+from assist_api.conversations.service import ConversationNotFound, ConversationService
+from assist_api.handoffs import triage
+from assist_api.handoffs.models import Handoff, HandoffEvent, HandoffReason, HandoffStatus
+from assist_api.handoffs.service_levels import ServiceLevels
+from config.settings import Settings
+from db.base import utcnow
+
+BOTTLENECK = {
+    HandoffReason.user_request: "客户主动要求人工服务",
+    HandoffReason.no_answer: "知识库连续两次没有找到合适答案",
+    HandoffReason.unhelpful: "客户两次标记机器人回答“没帮助”",
+    HandoffReason.emotion: "客户情绪激动，需人工安抚处理",
+    HandoffReason.urgent: "紧急故障或账户安全问题，需人工立即处理",
+    HandoffReason.complaint: "客户提出投诉，按投诉流程处理",
+}
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+
+# status → statuses an agent may move it to, and the conversation state that goes with it
+TRANSITIONS: dict[str, dict[str, HandoffStatus]] = {
+    "claim": {"queued": HandoffStatus.assigned},
+    "start": {"assigned": HandoffStatus.in_progress},
+    "resolve": {"assigned": HandoffStatus.resolved, "in_progress": HandoffStatus.resolved},
+    "close": {"resolved": HandoffStatus.closed, "in_progress": HandoffStatus.closed,
+              "assigned": HandoffStatus.closed},
+    "reopen": {"resolved": HandoffStatus.in_progress, "closed": HandoffStatus.in_progress},
+}
+CONVERSATION_STATE = {
+    HandoffStatus.queued: ConversationState.queued,
+    HandoffStatus.assigned: ConversationState.agent,
+    HandoffStatus.in_progress: ConversationState.agent,
+    HandoffStatus.resolved: ConversationState.agent,
+    HandoffStatus.closed: ConversationState.closed,
+}
+
+
+class HandoffNotFound(LookupError):
+    pass
+
+
+class HandoffConflict(Exception):
+    """The transition is not allowed from the record's current status or for this agent."""
+
+
+@dataclass
+class HandoffOutcome:
+    handoff: Handoff
+    created: bool
+    queue_position: int | None
+    in_business_hours: bool
+
+
+class HandoffService:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings,
+                 conversations: ConversationService) -> None:
+        self._sessions = sessions
+        self.settings = settings
+        self.levels = ServiceLevels(settings)
+        self.conversations = conversations
+
+    # ---- creation ------------------------------------------------------------------------
+    def create(
+        self,
+        conversation_id: str,
+        reason: HandoffReason,
+        bot_tried: list[dict[str, Any]] | None = None,
+        category: str | None = None,
+        category_confidence: float = 0.0,
+        actor: str = "bot",
+    ) -> HandoffOutcome:
+        try:
+            return self._create(conversation_id, reason, bot_tried or [], category,
+                                category_confidence, actor)
+        except IntegrityError:
+            # A concurrent retry won the unique constraint: return its record.
+            existing = self.for_conversation(conversation_id)
+            return HandoffOutcome(existing, False, self.queue_position(existing.id),
+                                  self.levels.in_business_hours(utcnow()))
+
+    def _create(self, conversation_id, reason, bot_tried, category, category_confidence, actor):
+        now = utcnow()
+        with self._sessions.begin() as session:
+            conv = session.get(Conversation, conversation_id)
+            if conv is None:
+                raise ConversationNotFound(conversation_id)
+            existing = session.scalars(
+                select(Handoff).where(Handoff.conversation_id == conversation_id)
+            ).first()
+            if existing is not None:
+                outcome_id, created = existing.id, False
+            else:
+                customer_words = [
+                    m.text for m in session.scalars(
+                        select(Message).where(Message.conversation_id == conversation_id,
+                                              Message.sender == "customer").order_by(Message.id)
+                    )
+                    if not m.text.startswith("/")  # button payloads are not the customer's words
+                ]
+                text = "\n".join(customer_words[-6:])
+                labels = triage.classify(text, reason.value, category, category_confidence)
+                priority = labels["priority"]["label"]
+                handoff = Handoff(
+                    conversation_id=conversation_id,
+                    channel=conv.channel,
+                    customer_id=conv.customer_id,
+                    customer_profile=conv.customer_profile or {},
+                    created_at=now,
+                    updated_at=now,
+                    reason=reason.value,
+                    summary={
+                        "background": text,
+                        "bot_tried": bot_tried,
+                        "bottleneck": BOTTLENECK[reason],
+                    },
+                    classification=labels,
+                    priority=priority,
+                    first_response_due=self.levels.first_response_due(priority, now),
+                    resolution_due=self.levels.resolution_due(
+                        labels["complexity"]["label"], labels["is_complaint"], now),
+                    transcript=self.conversations.transcript(session, conversation_id),
+                    status=HandoffStatus.queued.value,
+                )
+                session.add(handoff)
+                session.flush()
+                session.add(HandoffEvent(handoff_id=handoff.id, from_status=None,
+                                         to_status=HandoffStatus.queued.value, actor=actor, at=now,
+                                         note=reason.value))
+                self.conversations.set_state(session, conversation_id, ConversationState.queued)
+                outcome_id, created = handoff.id, True
+        handoff = self.get(outcome_id)
+        return HandoffOutcome(handoff, created, self.queue_position(handoff.id),
+                              self.levels.in_business_hours(now))
+
+    # ---- reads ---------------------------------------------------------------------------
+    def get(self, handoff_id: int) -> Handoff:
+        with self._sessions() as session:
+            handoff = session.get(Handoff, handoff_id)
+            if handoff is None:
+                raise HandoffNotFound(handoff_id)
+            return handoff
+
+    def for_conversation(self, conversation_id: str) -> Handoff | None:
+        with self._sessions() as session:
+            return session.scalars(
+                select(Handoff).where(Handoff.conversation_id == conversation_id)
+            ).first()
+
+    def latest_for_customer_of(self, conversation_id: str) -> Handoff | None:
+        with self._sessions() as session:
+            conv = session.get(Conversation, conversation_id)
+            if conv is None:
+                return None
+            return session.scalars(
+                select(Handoff)
+                .where(Handoff.channel == conv.channel, Handoff.customer_id == conv.customer_id)
+                .order_by(Handoff.created_at.desc())
+                .limit(1)
+            ).first()
+
+    def list(self, status: str | None = None, priority: str | None = None) -> list[Handoff]:
+        stmt = select(Handoff)
+        if status:
+            stmt = stmt.where(Handoff.status == status)
+        if priority:
+            stmt = stmt.where(Handoff.priority == priority)
+        with self._sessions() as session:
+            rows = list(session.scalars(stmt))
+        return sorted(rows, key=lambda h: (PRIORITY_RANK.get(h.priority, 9), h.created_at))
+
+    def events(self, handoff_id: int) -> list[HandoffEvent]:
+        with self._sessions() as session:
+            return list(session.scalars(
+                select(HandoffEvent).where(HandoffEvent.handoff_id == handoff_id).order_by(HandoffEvent.id)
+            ))
+
+    def queue_position(self, handoff_id: int) -> int | None:
+        queued = self.list(status=HandoffStatus.queued.value)
+        ids = [h.id for h in queued]
+        return ids.index(handoff_id) + 1 if handoff_id in ids else None
+
+    def queued_count(self) -> int:
+        with self._sessions() as session:
+            return session.scalar(select(func.count()).select_from(Handoff).where(
+                Handoff.status == HandoffStatus.queued.value)) or 0
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def transition(self, handoff_id: int, action: str, actor: str, note: str | None = None) -> Handoff:
+        with self._sessions.begin() as session:
+            handoff = session.scalars(
+                select(Handoff).where(Handoff.id == handoff_id).with_for_update()
+            ).first()
+            if handoff is None:
+                raise HandoffNotFound(handoff_id)
+            allowed = TRANSITIONS[action]
+            if handoff.status not in allowed:
+                raise HandoffConflict(
+                    f"cannot {action} a handoff that is {handoff.status} "
+                    f"(allowed from: {', '.join(allowed)})"
+                )
+            if action != "claim" and handoff.owner and handoff.owner != actor:
+                # The first-contact owner keeps the case until it is closed or transferred.
+                raise HandoffConflict(f"handoff {handoff_id} belongs to {handoff.owner}")
+            before = handoff.status
+            target = allowed[before]
+            if action == "claim":
+                handoff.owner = actor
+            handoff.status = target.value
+            handoff.updated_at = utcnow()
+            session.add(HandoffEvent(handoff_id=handoff.id, from_status=before,
+                                     to_status=target.value, actor=actor, note=note))
+            self.conversations.set_state(session, handoff.conversation_id, CONVERSATION_STATE[target])
+            session.flush()
+            return handoff
+
+    def record_agent_reply(self, handoff_id: int, agent: str) -> None:
+        """An agent's first message starts the work and stamps the first response time."""
+        handoff = self.get(handoff_id)
+        if handoff.owner != agent:
+            raise HandoffConflict(
+                f"claim handoff {handoff_id} before replying" if not handoff.owner
+                else f"handoff {handoff_id} belongs to {handoff.owner}"
+            )
+        if handoff.status == HandoffStatus.assigned.value:
+            self.transition(handoff_id, "start", agent)
+        if handoff.first_response_at is None:
+            with self._sessions.begin() as session:
+                session.get(Handoff, handoff_id).first_response_at = utcnow()
+
+
+def handoff_json(h: Handoff, now: datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    responded = h.first_response_at is not None
+    return {
+        "id": h.id,
+        "conversation_id": h.conversation_id,
+        "channel": h.channel,
+        "customer_id": h.customer_id,
+        "customer_profile": h.customer_profile,
+        "created_at": h.created_at.isoformat(),
+        "reason": h.reason,
+        "summary": h.summary,
+        "classification": h.classification,
+        "priority": h.priority,
+        "sla": {
+            "first_response_due": h.first_response_due.isoformat(),
+            "resolution_due": h.resolution_due.isoformat(),
+            "first_response_at": h.first_response_at.isoformat() if responded else None,
+            "first_response_breached": (h.first_response_at or now) > h.first_response_due,
+            "resolution_breached": h.status != "closed" and now > h.resolution_due,
+        },
+        "transcript": h.transcript,
+        "owner": h.owner,
+        "status": h.status,
+        "updated_at": h.updated_at.isoformat(),
+    }

@@ -1,0 +1,50 @@
+"""SLA deadlines and business hours from the settings (the service manuals' defaults)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from config.settings import Settings
+
+
+def _hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+class ServiceLevels:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tz = ZoneInfo(settings.business_timezone)
+        self.open = _hhmm(settings.business_open)
+        self.close = _hhmm(settings.business_close)
+
+    def in_business_hours(self, at: datetime) -> bool:
+        local = at.astimezone(self.tz)
+        return local.weekday() in self.settings.business_days and self.open <= local.time() < self.close
+
+    def next_opening(self, at: datetime) -> datetime:
+        """`at` itself when open, else the start of the next business period."""
+        if self.in_business_hours(at):
+            return at
+        local = at.astimezone(self.tz)
+        day = local.date()
+        if local.time() >= self.close:
+            day += timedelta(days=1)
+        for _ in range(8):
+            if day.weekday() in self.settings.business_days:
+                candidate = datetime.combine(day, self.open, tzinfo=self.tz)
+                if candidate > local or self.in_business_hours(candidate):
+                    return candidate.astimezone(at.tzinfo)
+            day += timedelta(days=1)
+        return at  # no business days configured: treat as always open
+
+    def first_response_due(self, priority: str, at: datetime) -> datetime:
+        minutes = self.settings.sla_first_response_min.get(priority, self.settings.sla_first_response_min["normal"])
+        return self.next_opening(at) + timedelta(minutes=minutes)
+
+    def resolution_due(self, complexity: str, is_complaint: bool, at: datetime) -> datetime:
+        key = "complaint" if is_complaint else complexity
+        hours = self.settings.sla_resolution_hours.get(key, self.settings.sla_resolution_hours["simple"])
+        return at + timedelta(hours=hours)

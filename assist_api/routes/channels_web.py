@@ -1,0 +1,73 @@
+"""The web chat channel: customers send messages and fetch what agents wrote."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from assist_api.conversations.service import ConversationNotFound
+
+router = APIRouter(prefix="/api/channels/web", tags=["web channel"])
+
+
+class CustomerMessage(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=128, examples=["web-user-42"])
+    text: str = Field(min_length=1, max_length=2000, examples=["宽带老是掉线怎么办"])
+    conversation_id: str | None = Field(default=None, max_length=32)
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class Reply(BaseModel):
+    text: str
+    buttons: list[Button] | None = None
+
+
+class ChannelReply(BaseModel):
+    conversation_id: str
+    state: Literal["bot", "queued", "agent", "closed"]
+    replies: list[Reply]
+
+
+@router.post("/messages", response_model=ChannelReply, response_model_exclude_none=True)
+async def post_message(body: CustomerMessage, request: Request) -> ChannelReply:
+    if not body.text.strip():
+        raise HTTPException(422, "text is empty")
+    try:
+        result = await request.app.state.gateway.handle(
+            "web", body.customer_id, body.text.strip(), body.conversation_id)
+    except ConversationNotFound:
+        raise HTTPException(404, "no such conversation for this customer") from None
+    return ChannelReply(conversation_id=result.conversation_id, state=result.state, replies=result.replies)
+
+
+class StoredMessageOut(BaseModel):
+    id: int
+    sender: Literal["customer", "bot", "agent", "system"]
+    text: str
+    buttons: list[Button] | None = None
+    created_at: str
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=list[StoredMessageOut])
+async def get_messages(
+    conversation_id: str,
+    request: Request,
+    customer_id: str = Query(min_length=1, max_length=128),
+    after: int = Query(0, ge=0, description="Only messages with a larger id (for polling)."),
+) -> list[StoredMessageOut]:
+    conversations = request.app.state.conversations
+    try:
+        conv = await run_in_threadpool(conversations.get, conversation_id)
+    except ConversationNotFound:
+        conv = None
+    if conv is None or conv.customer_id != customer_id:
+        raise HTTPException(404, "no such conversation for this customer")
+    rows = await run_in_threadpool(conversations.messages, conversation_id, after)
+    return [StoredMessageOut(**row.__dict__) for row in rows]

@@ -1,0 +1,80 @@
+"""The agents' handoff queue: list escalation records and move them through their lifecycle."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from assist_api.auth.dependencies import require
+from assist_api.auth.keys import Principal, Role
+from assist_api.handoffs.service import HandoffConflict, HandoffNotFound, handoff_json
+
+router = APIRouter(prefix="/api", tags=["handoffs"])
+
+Status = Literal["queued", "assigned", "in_progress", "resolved", "closed"]
+
+
+@router.get("/handoffs")
+def list_handoffs(
+    request: Request,
+    status: Status | None = None,
+    priority: Literal["urgent", "high", "normal"] | None = None,
+    agent: Principal = require(Role.agent),
+) -> list[dict]:
+    return [handoff_json(h) for h in request.app.state.handoffs.list(status=status, priority=priority)]
+
+
+@router.get("/handoffs/{handoff_id}")
+def get_handoff(handoff_id: int, request: Request, agent: Principal = require(Role.agent)) -> dict:
+    service = request.app.state.handoffs
+    try:
+        record = handoff_json(service.get(handoff_id))
+    except HandoffNotFound:
+        raise HTTPException(404, f"no handoff {handoff_id}") from None
+    record["events"] = [
+        {"from": e.from_status, "to": e.to_status, "actor": e.actor, "at": e.at.isoformat(), "note": e.note}
+        for e in service.events(handoff_id)
+    ]
+    return record
+
+
+def _transition(action: str):
+    def endpoint(handoff_id: int, request: Request, agent: Principal = require(Role.agent)) -> dict:
+        try:
+            return handoff_json(request.app.state.handoffs.transition(handoff_id, action, agent.name))
+        except HandoffNotFound:
+            raise HTTPException(404, f"no handoff {handoff_id}") from None
+        except HandoffConflict as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    endpoint.__name__ = f"{action}_handoff"
+    return endpoint
+
+
+for _action in ("claim", "resolve", "close", "reopen"):
+    router.add_api_route(f"/handoffs/{{handoff_id}}/{_action}", _transition(_action), methods=["POST"],
+                         summary=f"{_action.capitalize()} a handoff")
+
+
+class AgentMessage(BaseModel):
+    text: str = Field(min_length=1, max_length=2000, examples=["您好，我是客服小李，马上为您查询。"])
+
+
+@router.post("/conversations/{conversation_id}/agent-messages")
+def agent_message(conversation_id: str, body: AgentMessage, request: Request,
+                  agent: Principal = require(Role.agent)) -> dict:
+    handoffs = request.app.state.handoffs
+    handoff = handoffs.for_conversation(conversation_id)
+    if handoff is None:
+        raise HTTPException(404, "no handed-off conversation with this id")
+    if handoff.status == "closed":
+        raise HTTPException(409, "the conversation is closed; reopen the handoff first")
+    try:
+        handoffs.record_agent_reply(handoff.id, agent.name)
+    except HandoffConflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    message = request.app.state.conversations.add_message(
+        conversation_id, "agent", body.text.strip(), agent_id=agent.name)
+    return {"id": message.id, "conversation_id": conversation_id, "sender": "agent", "text": message.text}

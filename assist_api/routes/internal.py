@@ -1,0 +1,81 @@
+"""Internal API for the action server (shared service token): handoffs and answer feedback."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from assist_api.auth.dependencies import require_service
+from assist_api.conversations.service import ConversationNotFound
+from assist_api.handoffs.models import HandoffReason
+from assist_api.handoffs.replies import handoff_confirmation
+
+router = APIRouter(prefix="/api/internal", tags=["internal"], dependencies=[Depends(require_service)])
+
+
+class TriedEntry(BaseModel):
+    id: str
+    question: str
+    confidence: float
+
+
+class HandoffRequest(BaseModel):
+    conversation_id: str
+    reason: Literal["user_request", "no_answer", "unhelpful", "emotion", "urgent", "complaint"]
+    bot_tried: list[TriedEntry] = Field(default_factory=list)
+    category: str | None = None
+    category_confidence: float = 0.0
+
+
+@router.post("/handoffs")
+def create_handoff(body: HandoffRequest, request: Request) -> dict:
+    service = request.app.state.handoffs
+    try:
+        outcome = service.create(
+            body.conversation_id, HandoffReason(body.reason),
+            [t.model_dump() for t in body.bot_tried], body.category, body.category_confidence,
+        )
+    except ConversationNotFound:
+        raise HTTPException(404, "no such conversation") from None
+    return {
+        "handoff_id": outcome.handoff.id,
+        "created": outcome.created,
+        "status": outcome.handoff.status,
+        "priority": outcome.handoff.priority,
+        "queue_position": outcome.queue_position,
+        "in_business_hours": outcome.in_business_hours,
+        "first_response_due": outcome.handoff.first_response_due.isoformat(),
+        "message": handoff_confirmation(outcome, service.levels),
+    }
+
+
+@router.get("/conversations/{conversation_id}/handoff")
+def handoff_status(conversation_id: str, request: Request) -> dict:
+    service = request.app.state.handoffs
+    # This conversation's record, else the customer's latest one (they may ask in a new chat).
+    handoff = service.for_conversation(conversation_id) or service.latest_for_customer_of(conversation_id)
+    if handoff is None:
+        raise HTTPException(404, "no handoff for this conversation or customer")
+    return {
+        "handoff_id": handoff.id,
+        "status": handoff.status,
+        "queue_position": service.queue_position(handoff.id),
+        "first_response_due": handoff.first_response_due.isoformat(),
+    }
+
+
+class Feedback(BaseModel):
+    conversation_id: str
+    entry_id: str
+    helpful: bool
+
+
+@router.post("/feedback")
+def feedback(body: Feedback, request: Request) -> dict:
+    try:
+        request.app.state.conversations.record_feedback(body.conversation_id, body.entry_id, body.helpful)
+    except ConversationNotFound:
+        raise HTTPException(404, "no such conversation") from None
+    return {"ok": True}

@@ -1,0 +1,1 @@
+"""Run the whole product: Rasa server, action server and gateway, supervised together."""

@@ -1,0 +1,79 @@
+"""The three processes of the product and how to tell that each is ready."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+from config.settings import PROJECT_ROOT, Settings
+from stack.rasa_model import BOT_DIR, model_path, rasa_bin, rasa_env
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    ready_timeout_s: float = 120.0
+
+
+def _port(url: str) -> int:
+    return urlparse(url).port or 80
+
+
+def write_rasa_endpoints(settings: Settings) -> Path:
+    """Endpoints for this run: the action server URL and an SQL tracker store in var/."""
+    path = settings.var_dir / "rasa-endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    endpoints = {
+        "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_server_port}/webhook"},
+        "tracker_store": {"type": "SQL", "dialect": "sqlite",
+                          "db": str(settings.var_dir / "rasa_tracker.sqlite3")},
+    }
+    path.write_text(yaml.safe_dump(endpoints), "utf-8")
+    return path
+
+
+def services(settings: Settings, base_env: dict[str, str]) -> list[Service]:
+    rasa_port = _port(settings.rasa_url)
+    python = sys.executable
+    return [
+        Service(
+            name="rasa",
+            command=[str(rasa_bin()), "run", "--model", str(model_path(settings)),
+                     "--endpoints", str(write_rasa_endpoints(settings)),
+                     "--credentials", str(BOT_DIR / "credentials.yml"),
+                     "--interface", "127.0.0.1", "--port", str(rasa_port)],
+            health_url=f"http://127.0.0.1:{rasa_port}/",
+            env={**rasa_env(), **{k: v for k, v in base_env.items() if k.startswith("CS_")}},
+            ready_timeout_s=180.0,
+        ),
+        Service(
+            name="actions",
+            command=[python, "-m", "rasa_sdk", "--actions", "actions",
+                     "--port", str(settings.action_server_port)],
+            health_url=f"http://127.0.0.1:{settings.action_server_port}/health",
+            env=base_env,
+        ),
+        Service(
+            name="gateway",
+            command=[python, "-m", "assist_api"],
+            health_url=f"http://127.0.0.1:{settings.api_port}/health",
+            env=base_env,
+        ),
+    ]
+
+
+def project_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
