@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     calibration_file: Path = CONFIG_DIR / "search_calibration.json"
     answer_threshold: float | None = None
     clarify_threshold: float | None = None
+    answer_margin: float | None = None
     tune_answer_precision: float = 0.92  # answered queries must be this precise on dev
     tune_oos_recall: float = 0.80  # share of dev out-of-scope queries handed off
     clarify_top_k: int = 3

@@ -124,7 +124,8 @@ def evaluate(
             style: {"n": len(v), "accuracy": round(sum(v) / len(v), 4)}
             for style, v in sorted(style_hits.items())
         },
-        "thresholds": {"answer": engine.thresholds.answer, "clarify": engine.thresholds.clarify},
+        "thresholds": {"answer": engine.thresholds.answer, "clarify": engine.thresholds.clarify,
+                       "margin": engine.thresholds.margin},
         "index_revision": engine.revision,
     }
     if keep_responses:

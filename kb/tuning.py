@@ -7,7 +7,9 @@ Procedure (also in the README):
    expected entry). The ranker outputs it sees are out-of-fold (5-fold cross-fitting), so it
    learns how reliable the ranker is on queries the ranker was not fitted on.
 3. Answer threshold: the lowest confidence at which the dev queries answered outright are at
-   least `tune_answer_precision` correct (an out-of-scope query answered counts as wrong).
+   least `tune_answer_precision` correct (an out-of-scope query answered counts as wrong). A
+   query is answered outright only when its runner-up trails by the fixed margin (0.1), so
+   the search for the threshold applies the same rule.
 4. Clarify threshold (≤ answer): the lowest confidence at which at least
    `tune_oos_recall` of the dev out-of-scope queries are handed off. Lower would hand fewer
    in-scope customers to a human but let chit-chat and foreign questions through to a
@@ -79,20 +81,24 @@ def tune(
         confidence_model=LinearModel.fit(names + list(RANK_FEATURES), top_rows, top_labels),
     )
 
+    margin = Thresholds().margin
     tops: list[tuple[float, bool, bool, bool]] = []  # (confidence, top1 ok, in top3, oos)
+    clear: list[bool] = []  # the runner-up trails by the margin
     for q, feats, labels in per_query:
         rows = [dict(f) for f in feats]
         probs = calibrator.rank(rows)
         ranked = sorted(zip(probs, rows, labels), key=lambda t: -t[0])
-        conf = calibrator.confidence(ranked[0][1]) if ranked else 0.0
+        confs = [calibrator.confidence(r) for _, r, _ in ranked]
+        conf = confs[0] if confs else 0.0
+        clear.append(len(confs) < 2 or conf - max(confs[1:]) >= margin)
         oos = q.expected_id is None
         top1 = bool(ranked) and ranked[0][2] == 1
         top3 = any(label for _, _, label in ranked[:3])
         tops.append((conf, top1, top3, oos))
 
-    answer = _answer_threshold(tops, target_precision)
+    answer = _answer_threshold([t for t, ok in zip(tops, clear) if ok], target_precision)
     clarify = _clarify_threshold(tops, answer, target_oos_recall)
-    calibrator.thresholds = Thresholds(answer=answer, clarify=clarify)
+    calibrator.thresholds = Thresholds(answer=answer, clarify=clarify, margin=margin)
     calibrator.provenance = {
         "tuned_on": source,
         "queries": len(queries),

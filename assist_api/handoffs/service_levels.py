@@ -9,6 +9,8 @@ from config.settings import Settings
 
 
 def _hhmm(value: str) -> time:
+    if value == "24:00":  # "open until midnight"
+        return time.max
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
 

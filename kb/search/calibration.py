@@ -28,6 +28,9 @@ RANK_FEATURES = ("rank_p", "rank_gap")
 class Thresholds:
     answer: float = 0.6
     clarify: float = 0.25
+    # Answer outright only when the runner-up is at least this much less confident; two
+    # near-equal candidates ("掉线": broadband or calls?) are a question to ask, not to guess.
+    margin: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.clarify <= self.answer <= 1.0:
@@ -115,7 +118,8 @@ class Calibrator:
         data = {
             "ranker": self.ranker.to_json(),
             "confidence": self.confidence_model.to_json(),
-            "thresholds": {"answer": self.thresholds.answer, "clarify": self.thresholds.clarify},
+            "thresholds": {"answer": self.thresholds.answer, "clarify": self.thresholds.clarify,
+                           "margin": self.thresholds.margin},
             "provenance": self.provenance,
         }
         path.parent.mkdir(parents=True, exist_ok=True)

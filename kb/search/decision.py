@@ -13,9 +13,11 @@ class Decision(StrEnum):
     handoff = "handoff"  # nothing relevant: offer a human
 
 
-def decide(top_confidence: float | None, thresholds: Thresholds) -> Decision:
+def decide(top_confidence: float | None, thresholds: Thresholds,
+           runner_up_confidence: float | None = None) -> Decision:
     if top_confidence is None or top_confidence < thresholds.clarify:
         return Decision.handoff
-    if top_confidence >= thresholds.answer:
+    clear_winner = runner_up_confidence is None or top_confidence - runner_up_confidence >= thresholds.margin
+    if top_confidence >= thresholds.answer and clear_winner:
         return Decision.answer
     return Decision.clarify

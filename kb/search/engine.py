@@ -99,6 +99,8 @@ class SearchEngine:
         self.calibrator = calibrator
         self.revision = revision
         self.thresholds = Thresholds(
+            margin=settings.answer_margin if settings.answer_margin is not None
+            else calibrator.thresholds.margin,
             answer=settings.answer_threshold
             if settings.answer_threshold is not None
             else calibrator.thresholds.answer,
@@ -173,7 +175,13 @@ class SearchEngine:
                 )
             )
         hits.sort(key=lambda h: (-h.score, h.id))
+        # The top-ranked hit is what would be answered; any other candidate nearly as
+        # confident makes it a clarify. Decided before trimming, so top_k never changes it.
+        decision = decide(
+            hits[0].confidence if hits else None,
+            self.thresholds,
+            max((h.confidence for h in hits[1:]), default=None),
+        )
         hits = hits[:top_k]
-        decision = decide(hits[0].confidence if hits else None, self.thresholds)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, decision, hits, self.revision, took)
