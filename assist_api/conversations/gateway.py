@@ -9,6 +9,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assist_api.conversations.models import ConversationState
+from assist_api.conversations.pii import mask_pii
 from assist_api.conversations.rasa_client import RasaClient, RasaUnavailable
 from assist_api.conversations.service import ConversationService
 from assist_api.handoffs import replies
@@ -42,7 +43,8 @@ class Gateway:
             # Handed off: the bot stays silent; the agent console shows the message.
             return GatewayReply(conv.id, conv.state, [])
         try:
-            bot_replies = await self.rasa.send(conv.id, text, {"channel": channel})
+            # Rasa keeps its own tracker store, so it gets the masked text too.
+            bot_replies = await self.rasa.send(conv.id, mask_pii(text), {"channel": channel})
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for conversation %s: %s", conv.id, exc)
             bot_replies = await run_in_threadpool(self._without_bot, conv.id, text)
