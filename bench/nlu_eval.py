@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stack.rasa_model import BOT_DIR, DATA_DIR, rasa_bin, rasa_env  # noqa: E402
+from config.settings import get_settings  # noqa: E402
+from stack.rasa_model import BOT_DIR, DATA_DIR, rasa_bin, rasa_env, write_kb_faq_examples  # noqa: E402
 
 
 def rasa(*args: str, cwd: Path) -> None:
@@ -32,13 +33,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "nlu.json")
     parser.add_argument("--nlu", type=Path, default=DATA_DIR / "nlu.yml", help="NLU data to split")
+    parser.add_argument("--without-kb", action="store_true", help="leave out the KB-generated ask_faq examples")
     parser.add_argument("--config", type=Path, default=BOT_DIR / "config.yml", help="pipeline to evaluate")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rasa("data", "split", "nlu", "--nlu", str(args.nlu), "--training-fraction", "0.8",
              "--random-seed", "42", "--out", str(work / "split"), cwd=work)
-        train = work / "split" / "training_data.yml"
+        # Train on the split's 80 % plus the ask_faq examples generated from the KB, exactly
+        # as the product trains; test only on held-out hand-written examples.
+        train = work / "train"
+        train.mkdir()
+        (work / "split" / "training_data.yml").rename(train / "training_data.yml")
+        if not args.without_kb:
+            kb_examples = write_kb_faq_examples(get_settings())
+            (train / "faq_from_kb.yml").write_text(kb_examples.read_text("utf-8"), "utf-8")
         test = work / "split" / "test_data.yml"
         started = time.perf_counter()
         rasa("train", "nlu", "--config", str(args.config), "--nlu", str(train),
@@ -58,6 +67,7 @@ def main() -> int:
         "accuracy": round(report["accuracy"], 4),
         "macro_f1": round(report["macro avg"]["f1-score"], 4),
         "test_examples": int(report["macro avg"]["support"]),
+        "kb_generated_faq_examples": not args.without_kb,
         "train_seconds": round(train_s, 1),
         "per_intent": per_intent,
         "errors": [{"text": e["text"], "expected": e["intent"], "predicted": e["intent_prediction"]["name"]}

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # Rasa server and action server.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_s: float = 10.0
+    # Rasa's tracker store: "sql" (SQLite file under var/, survives restarts) or "memory".
+    rasa_tracker_store: str = "sql"
     action_server_port: int = 5055
     rasa_model_dir: Path | None = None  # defaults to <var_dir>/rasa-models
 

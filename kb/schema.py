@@ -45,6 +45,8 @@ KNOWN_CHANNELS = ("web", "wechat")
 
 
 def _clean_text(value: str, what: str, max_len: int) -> str:
+    if "\x00" in value:
+        raise ValueError(f"{what} contains a NUL character")
     value = value.strip()
     if not value:
         raise ValueError(f"{what} must not be empty")

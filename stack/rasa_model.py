@@ -19,11 +19,31 @@ def rasa_bin() -> Path:
     return RASA_VENV / "bin" / "rasa"
 
 
-def inputs_digest() -> str:
+FAQ_EXAMPLES_PER_ENTRY = 3
+
+
+def write_kb_faq_examples(settings: Settings) -> Path:
+    """ask_faq examples from the KB itself (each published entry's question and first similar
+    questions), so the NLU recognises every topic the KB answers; regenerated per training."""
+    from kb.store import KBStore
+
+    entries = KBStore(settings.database_url).published()
+    lines = ["version: \"3.1\"", "nlu:", "- intent: ask_faq", "  examples: |"]
+    for entry in entries:
+        for question in [entry.question, *entry.similar_questions][:FAQ_EXAMPLES_PER_ENTRY]:
+            lines.append("    - " + " ".join(question.split()))
+    path = settings.var_dir / "rasa-generated" / "faq_from_kb.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def inputs_digest(extra: list[Path] = ()) -> str:
     digest = hashlib.sha256()
-    files = [BOT_DIR / "config.yml", BOT_DIR / "domain.yml", *sorted(DATA_DIR.rglob("*.yml"))]
+    files = [BOT_DIR / "config.yml", BOT_DIR / "domain.yml", *sorted((BOT_DIR / "addons").glob("*.py")),
+             *sorted(DATA_DIR.rglob("*.yml")), *extra]
     for path in files:
-        digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+        digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -39,9 +59,11 @@ def rasa_env() -> dict[str, str]:
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONWARNINGS": "ignore",
+        # Rasa's training cache defaults to ./.rasa in the working directory.
+        "RASA_CACHE_DIRECTORY": str(PROJECT_ROOT / "var" / "rasa-cache"),
     })
-    # The Rasa venv must not see the 3.11 project's packages.
-    env.pop("PYTHONPATH", None)
+    # The Rasa venv must not see the 3.11 project's packages, only its own NLU add-ons.
+    env["PYTHONPATH"] = str(BOT_DIR / "addons")
     env.pop("VIRTUAL_ENV", None)
     return env
 
@@ -50,13 +72,14 @@ def ensure_trained(settings: Settings, force: bool = False) -> tuple[Path, bool]
     """Returns the model path and whether it was (re)trained now."""
     target = model_path(settings)
     stamp = target.with_suffix(".digest")
-    digest = inputs_digest()
+    generated = write_kb_faq_examples(settings)
+    digest = inputs_digest([generated])
     if not force and target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
         return target, False
     target.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [str(rasa_bin()), "train", "--config", str(BOT_DIR / "config.yml"),
-         "--domain", str(BOT_DIR / "domain.yml"), "--data", str(DATA_DIR),
+         "--domain", str(BOT_DIR / "domain.yml"), "--data", str(DATA_DIR), str(generated.parent),
          "--out", str(target.parent), "--fixed-model-name", MODEL_NAME, "--quiet"],
         check=True, env=rasa_env(), cwd=PROJECT_ROOT,
     )

@@ -30,11 +30,12 @@ def write_rasa_endpoints(settings: Settings) -> Path:
     """Endpoints for this run: the action server URL and an SQL tracker store in var/."""
     path = settings.var_dir / "rasa-endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    endpoints = {
+    endpoints: dict = {
         "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_server_port}/webhook"},
-        "tracker_store": {"type": "SQL", "dialect": "sqlite",
-                          "db": str(settings.var_dir / "rasa_tracker.sqlite3")},
     }
+    if settings.rasa_tracker_store == "sql":
+        endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite",
+                                      "db": str(settings.var_dir / "rasa_tracker.sqlite3")}
     path.write_text(yaml.safe_dump(endpoints), "utf-8")
     return path
 

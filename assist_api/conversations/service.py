@@ -39,19 +39,22 @@ class ConversationService:
         """The conversation a customer message belongs to. A given id must be this customer's;
         a closed conversation (or none) means a fresh one with the bot."""
         with self._sessions.begin() as session:
-            conv = None
+            latest = session.scalars(
+                select(Conversation)
+                .where(Conversation.channel == channel, Conversation.customer_id == customer_id)
+                .order_by(Conversation.created_at.desc())
+                .limit(1)
+            ).first()
+            conv = latest
             if conversation_id:
                 conv = session.get(Conversation, conversation_id)
                 if conv is None or conv.customer_id != customer_id or conv.channel != channel:
                     # Same answer for "not yours" and "does not exist": ids leak nothing.
                     raise ConversationNotFound(conversation_id)
-            else:
-                conv = session.scalars(
-                    select(Conversation)
-                    .where(Conversation.channel == channel, Conversation.customer_id == customer_id)
-                    .order_by(Conversation.created_at.desc())
-                    .limit(1)
-                ).first()
+                if conv.state == ConversationState.closed:
+                    # A client still holding a closed conversation's id continues in the
+                    # customer's current conversation instead of opening one per message.
+                    conv = latest
             if conv is None or conv.state == ConversationState.closed:
                 conv = Conversation(
                     id=uuid.uuid4().hex, channel=channel, customer_id=customer_id,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,7 @@ BOTTLENECK = {
     HandoffReason.complaint: "客户提出投诉，按投诉流程处理",
 }
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+HUMAN_REQUEST_TEXTS = ("转人工", "人工", "人工客服", "找人工", "转人工客服")
 
 # status → statuses an agent may move it to, and the conversation state that goes with it
 TRANSITIONS: dict[str, dict[str, HandoffStatus]] = {
@@ -106,7 +107,8 @@ class HandoffService:
                         select(Message).where(Message.conversation_id == conversation_id,
                                               Message.sender == "customer").order_by(Message.id)
                     )
-                    if not m.text.startswith("/")  # button payloads are not the customer's words
+                    # Button payloads and bare "转人工" are not the customer's own account.
+                    if not m.text.startswith("/") and m.text.strip() not in HUMAN_REQUEST_TEXTS
                 ]
                 text = "\n".join(customer_words[-6:])
                 labels = triage.classify(text, reason.value, category, category_confidence)
@@ -197,30 +199,37 @@ class HandoffService:
 
     # ---- lifecycle -----------------------------------------------------------------------
     def transition(self, handoff_id: int, action: str, actor: str, note: str | None = None) -> Handoff:
+        allowed = TRANSITIONS[action]
         with self._sessions.begin() as session:
-            handoff = session.scalars(
-                select(Handoff).where(Handoff.id == handoff_id).with_for_update()
-            ).first()
+            # Compare-and-set: the UPDATE is the transaction's first statement, so two agents
+            # racing (even on SQLite, which has no SELECT … FOR UPDATE) cannot both win.
+            before = None
+            for status in allowed:
+                target = allowed[status]
+                conditions = [Handoff.id == handoff_id, Handoff.status == status]
+                values = {"status": target.value, "updated_at": utcnow()}
+                if action == "claim":
+                    values["owner"] = actor
+                else:
+                    # The first-contact owner keeps the case until it is closed or transferred.
+                    conditions.append(or_(Handoff.owner.is_(None), Handoff.owner == actor))
+                if session.execute(update(Handoff).where(*conditions).values(**values)).rowcount == 1:
+                    before = status
+                    break
+            handoff = session.get(Handoff, handoff_id)
             if handoff is None:
                 raise HandoffNotFound(handoff_id)
-            allowed = TRANSITIONS[action]
-            if handoff.status not in allowed:
+            if before is None:
+                if handoff.status in allowed and handoff.owner and handoff.owner != actor:
+                    raise HandoffConflict(f"handoff {handoff_id} belongs to {handoff.owner}")
                 raise HandoffConflict(
                     f"cannot {action} a handoff that is {handoff.status} "
                     f"(allowed from: {', '.join(allowed)})"
                 )
-            if action != "claim" and handoff.owner and handoff.owner != actor:
-                # The first-contact owner keeps the case until it is closed or transferred.
-                raise HandoffConflict(f"handoff {handoff_id} belongs to {handoff.owner}")
-            before = handoff.status
-            target = allowed[before]
-            if action == "claim":
-                handoff.owner = actor
-            handoff.status = target.value
-            handoff.updated_at = utcnow()
             session.add(HandoffEvent(handoff_id=handoff.id, from_status=before,
-                                     to_status=target.value, actor=actor, note=note))
-            self.conversations.set_state(session, handoff.conversation_id, CONVERSATION_STATE[target])
+                                     to_status=handoff.status, actor=actor, note=note))
+            self.conversations.set_state(session, handoff.conversation_id,
+                                         CONVERSATION_STATE[HandoffStatus(handoff.status)])
             session.flush()
             return handoff
 

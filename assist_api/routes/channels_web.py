@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from assist_api.conversations.service import ConversationNotFound
@@ -17,6 +17,14 @@ class CustomerMessage(BaseModel):
     customer_id: str = Field(min_length=1, max_length=128, examples=["web-user-42"])
     text: str = Field(min_length=1, max_length=2000, examples=["宽带老是掉线怎么办"])
     conversation_id: str | None = Field(default=None, max_length=32)
+
+    @field_validator("text", "customer_id")
+    @classmethod
+    def _no_nul(cls, v: str) -> str:
+        # PostgreSQL text cannot hold NUL; refuse it for every backend alike.
+        if "\x00" in v:
+            raise ValueError("must not contain NUL characters")
+        return v
 
 
 class Button(BaseModel):

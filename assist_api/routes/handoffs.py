@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
@@ -60,6 +60,25 @@ for _action in ("claim", "resolve", "close", "reopen"):
 
 class AgentMessage(BaseModel):
     text: str = Field(min_length=1, max_length=2000, examples=["您好，我是客服小李，马上为您查询。"])
+
+    @field_validator("text")
+    @classmethod
+    def _no_nul(cls, v: str) -> str:
+        if "\x00" in v:
+            raise ValueError("must not contain NUL characters")
+        if not v.strip():
+            raise ValueError("text is empty")
+        return v
+
+
+@router.get("/conversations/{conversation_id}/messages")
+def conversation_messages(conversation_id: str, request: Request, after: int = 0,
+                          agent: Principal = require(Role.agent)) -> list[dict]:
+    """Everything said in a handed-off conversation, including what the customer wrote after
+    the handoff (the record's transcript is the snapshot taken at handoff time)."""
+    if request.app.state.handoffs.for_conversation(conversation_id) is None:
+        raise HTTPException(404, "no handed-off conversation with this id")
+    return [m.__dict__ for m in request.app.state.conversations.messages(conversation_id, after)]
 
 
 @router.post("/conversations/{conversation_id}/agent-messages")
