@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.settings import PROJECT_ROOT, Settings
+from config.settings import PROJECT_ROOT, Settings, get_settings
 from db.migrate import upgrade
 from kb.interchange import parse_file
 from kb.store import KBStore
@@ -58,7 +58,8 @@ def start_local_stack(var: Path, always_open: bool = True) -> LocalStack:
         gateway_url=env_values["CS_GATEWAY_URL"], rasa_url=env_values["CS_RASA_URL"],
         action_server_port=actions_port, rasa_model_dir=model_dir, **hours,
     )
-    ensure_trained(settings)
+    # The model is the project's own (trained by setup from the project database).
+    ensure_trained(get_settings())
     upgrade(db_url)
     KBStore(db_url).import_records(parse_file(settings.demo_kb_file).records, actor="local-stack")
     supervisor = Supervisor(services(settings, project_env(settings, env_values)), var / "log",

@@ -25,9 +25,14 @@ FAQ_EXAMPLES_PER_ENTRY = 3
 def write_kb_faq_examples(settings: Settings) -> Path:
     """ask_faq examples from the KB itself (each published entry's question and first similar
     questions), so the NLU recognises every topic the KB answers; regenerated per training."""
+    from db.migrate import upgrade
+    from kb.interchange import parse_file
     from kb.store import KBStore
 
+    upgrade(settings.database_url)
     entries = KBStore(settings.database_url).published()
+    if not entries:  # nothing published yet: learn the topics of the shipped demo KB
+        entries = parse_file(settings.demo_kb_file).records
     lines = ["version: \"3.1\"", "nlu:", "- intent: ask_faq", "  examples: |"]
     for entry in entries:
         for question in [entry.question, *entry.similar_questions][:FAQ_EXAMPLES_PER_ENTRY]:

@@ -36,9 +36,9 @@ class Gateway:
 
     async def handle(self, channel: str, customer_id: str, text: str,
                      conversation_id: str | None = None) -> GatewayReply:
-        conv = await run_in_threadpool(self.conversations.resolve, channel, customer_id, conversation_id)
         # Stored before routing: whatever happens next, the customer's message is not lost.
-        await run_in_threadpool(self.conversations.add_message, conv.id, "customer", text)
+        conv = await run_in_threadpool(self.conversations.receive, channel, customer_id,
+                                       conversation_id, text)
         if conv.state != ConversationState.bot:
             # Handed off: the bot stays silent; the agent console shows the message.
             return GatewayReply(conv.id, conv.state, [])
@@ -48,11 +48,8 @@ class Gateway:
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for conversation %s: %s", conv.id, exc)
             bot_replies = await run_in_threadpool(self._without_bot, conv.id, text)
-        for reply in bot_replies:
-            await run_in_threadpool(self.conversations.add_message, conv.id, "bot", reply["text"],
-                                    reply.get("buttons"))
-        current = await run_in_threadpool(self.conversations.get, conv.id)
-        return GatewayReply(conv.id, current.state, bot_replies)
+        state = await run_in_threadpool(self.conversations.reply, conv.id, bot_replies)
+        return GatewayReply(conv.id, state, bot_replies)
 
     def _without_bot(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
         """Rasa or the action server is down: apologise and offer a human; a request for a

@@ -35,33 +35,58 @@ class ConversationService:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
+    def receive(self, channel: str, customer_id: str, conversation_id: str | None, text: str) -> Conversation:
+        """Find the customer's conversation and store their message, in one transaction."""
+        with self._sessions.begin() as session:
+            conv = self._resolve(session, channel, customer_id, conversation_id)
+            session.flush()
+            session.add(Message(conversation_id=conv.id, sender="customer", text=mask_pii(text)))
+            conv.updated_at = utcnow()
+            return conv
+
+    def reply(self, conversation_id: str, replies: list[dict[str, Any]]) -> str:
+        """Store the bot's replies in one transaction; returns the conversation's state now
+        (an action may have handed it off meanwhile)."""
+        with self._sessions.begin() as session:
+            for r in replies:
+                session.add(Message(conversation_id=conversation_id, sender="bot",
+                                    text=mask_pii(r["text"]), buttons=r.get("buttons")))
+            conv = session.get(Conversation, conversation_id)
+            session.refresh(conv)
+            return conv.state
+
     def resolve(self, channel: str, customer_id: str, conversation_id: str | None) -> Conversation:
+        with self._sessions.begin() as session:
+            return self._resolve(session, channel, customer_id, conversation_id)
+
+    def _resolve(self, session: Session, channel: str, customer_id: str,
+                 conversation_id: str | None) -> Conversation:
         """The conversation a customer message belongs to. A given id must be this customer's;
         a closed conversation (or none) means a fresh one with the bot."""
-        with self._sessions.begin() as session:
-            latest = session.scalars(
-                select(Conversation)
-                .where(Conversation.channel == channel, Conversation.customer_id == customer_id)
-                .order_by(Conversation.created_at.desc())
-                .limit(1)
-            ).first()
-            conv = latest
-            if conversation_id:
-                conv = session.get(Conversation, conversation_id)
-                if conv is None or conv.customer_id != customer_id or conv.channel != channel:
-                    # Same answer for "not yours" and "does not exist": ids leak nothing.
-                    raise ConversationNotFound(conversation_id)
-                if conv.state == ConversationState.closed:
-                    # A client still holding a closed conversation's id continues in the
-                    # customer's current conversation instead of opening one per message.
-                    conv = latest
-            if conv is None or conv.state == ConversationState.closed:
-                conv = Conversation(
-                    id=uuid.uuid4().hex, channel=channel, customer_id=customer_id,
-                    state=ConversationState.bot.value, customer_profile={},
-                )
-                session.add(conv)
-            return conv
+        latest = session.scalars(
+            select(Conversation)
+            .where(Conversation.channel == channel, Conversation.customer_id == customer_id)
+            .order_by(Conversation.created_at.desc())
+            .limit(1)
+        ).first()
+        conv = latest
+        if conversation_id:
+            conv = session.get(Conversation, conversation_id)
+            if conv is None or conv.customer_id != customer_id or conv.channel != channel:
+                # Same answer for "not yours" and "does not exist": ids leak nothing.
+                raise ConversationNotFound(conversation_id)
+            if conv.state == ConversationState.closed:
+                # A client still holding a closed conversation's id continues in the
+                # customer's current conversation instead of opening one per message.
+                conv = latest
+        if conv is None or conv.state == ConversationState.closed:
+            conv = Conversation(
+                id=uuid.uuid4().hex, channel=channel, customer_id=customer_id,
+                state=ConversationState.bot.value, customer_profile={},
+                created_at=utcnow(), updated_at=utcnow(),
+            )
+            session.add(conv)
+        return conv
 
     def get(self, conversation_id: str) -> Conversation:
         with self._sessions() as session:
