@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -500,3 +501,15 @@ def test_api_key_plaintext_is_nowhere_in_the_sqlite_files(gw):
     # …yet the keys work, and a revoked one does not.
     assert gw.as_("alice", "GET", "/api/handoffs").status_code == 200
     assert gw.as_("revoked", "GET", "/api/handoffs").status_code == 401
+
+
+def test_outside_business_hours_the_customer_is_promised_a_callback_time(tmp_path):
+    """Handoff outside service hours: the message is taken and a contact time promised."""
+    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).weekday()
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'h.sqlite3'}", var_dir=tmp_path / "var",
+                        rasa_url="http://127.0.0.1:9", business_days=(tomorrow,))
+    with TestClient(create_app(settings)) as client:
+        reply = client.post(f"{WEB}/messages", json={"customer_id": "night-owl", "text": "转人工"}).json()
+    assert reply["state"] == "queued"
+    text = reply["replies"][0]["text"]
+    assert "非工作时间" in text and "前联系您" in text

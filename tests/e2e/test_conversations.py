@@ -80,7 +80,10 @@ def test_human_request_creates_a_complete_escalation_record_and_the_bot_goes_qui
     assert record["channel"] == "web" and record["customer_id"] == who
     assert "红灯" in record["summary"]["background"]
     assert record["summary"]["bottleneck"]
-    assert isinstance(record["summary"]["bot_tried"], list)
+    # What the bot already tried travels with the record (slot memory → escalation record).
+    tried = record["summary"]["bot_tried"]
+    assert tried and all({"id", "question", "confidence"} <= set(t) for t in tried)
+    assert any(t["id"].startswith("device-") for t in tried)
     for label in ("category", "priority", "complexity", "emotion"):
         assert 0 <= record["classification"][label]["confidence"] <= 1
     assert record["sla"]["first_response_due"] > record["created_at"]
