@@ -11,7 +11,6 @@ cd "$ROOT"
 VENV="$ROOT/.venv"
 PY311="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 RASA_VENV="$ROOT/.venv-rasa"
-RASA_VERSION="3.6.21"
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
@@ -49,15 +48,15 @@ find_python310() {
 }
 
 step_rasa_venv() {
-  local stamp="$RASA_VENV/.installed-rasa-$RASA_VERSION"
+  local stamp="$RASA_VENV/.installed-$(sha1sum bot/requirements.txt | cut -c1-12)"
   if [ ! -f "$stamp" ]; then
     local py310
-    py310="$(find_python310)" || { echo "Rasa $RASA_VERSION needs Python 3.10 (set PYTHON310=/path/to/python3.10)" >&2; exit 1; }
-    log "creating the Rasa virtualenv in .venv-rasa with $("$py310" --version) (Rasa $RASA_VERSION, a few minutes)"
-    "$py310" -m venv "$RASA_VENV"
+    py310="$(find_python310)" || { echo "Rasa 3.6 needs Python 3.10 (set PYTHON310=/path/to/python3.10)" >&2; exit 1; }
+    log "building the Rasa virtualenv .venv-rasa with $("$py310" --version) (first time: a few minutes)"
+    [ -x "$RASA_VENV/bin/pip" ] || "$py310" -m venv "$RASA_VENV"
     "$RASA_VENV/bin/pip" install -q --upgrade pip
-    "$RASA_VENV/bin/pip" install -q "rasa==$RASA_VERSION" "jieba==0.42.1"
-    touch "$stamp"
+    "$RASA_VENV/bin/pip" install -q -r bot/requirements.txt
+    rm -f "$RASA_VENV"/.installed-* && touch "$stamp"
   fi
   # Retrains only when bot/ or training_data/ changed.
   "$VENV/bin/python" -m stack train
