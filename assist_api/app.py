@@ -7,12 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from assist_api.assist.classifier import ensure_trained
+from assist_api.assist.config import load_config
+from assist_api.assist.suggest import Suggester
+from assist_api.assist.templates import TemplateStore
 from assist_api.auth.keys import KeyStore
 from assist_api.conversations.gateway import Gateway
 from assist_api.conversations.rasa_client import RasaClient
 from assist_api.conversations.service import ConversationService
 from assist_api.handoffs.service import HandoffService
-from assist_api.routes import channels_web, handoffs, health, internal, kb
+from assist_api.routes import assist, channels_web, handoffs, health, internal, kb, templates
 from config.settings import Settings, get_settings
 from db.engine import session_factory
 from db.migrate import upgrade
@@ -31,7 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = session_factory(settings.database_url)
         store = KBStore(settings.database_url)
         conversations = ConversationService(sessions)
-        handoff_service = HandoffService(sessions, settings, conversations)
+        classifier, _ = ensure_trained(settings.resolved_assist_model_file)
+        handoff_service = HandoffService(sessions, settings, conversations, classifier)
+        template_store = TemplateStore(sessions)
+        template_store.seed(settings.assist_templates_file)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
         app.state.settings = settings
         app.state.store = store
@@ -41,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.keys = KeyStore(sessions)
         app.state.service_token = settings.resolved_service_token()
         app.state.gateway = Gateway(conversations, handoff_service, rasa)
+        app.state.classifier = classifier
+        app.state.templates = template_store
+        app.state.suggester = Suggester(load_config())
         warm_up()  # the first customer should not pay for loading jieba's dictionary
         yield
         await rasa.close()
@@ -48,9 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="星联通信 customer-service platform",
         version="0.2.0",
-        description="Conversation gateway, knowledge-base search and the agents' handoff queue.",
+        description="Conversation gateway, knowledge-base search, the agents' handoff queue, "
+                    "agent assist (classification and reply suggestions) and the template library.",
         lifespan=lifespan,
     )
-    for module in (health, kb, channels_web, handoffs, internal):
+    for module in (health, kb, channels_web, handoffs, assist, templates, internal):
         app.include_router(module.router)
     return app

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     business_close: str = "21:00"
     business_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # Monday = 0
 
+    # Agent assist.
+    # A build artefact of the project (trained by setup), shared by every database and var dir.
+    assist_model_file: Path = PROJECT_ROOT / "var" / "assist" / "ticket_classifier.pkl"
+    assist_templates_file: Path = PROJECT_ROOT / "assist_api" / "assist" / "data" / "templates.yaml"
+
     # Bot behaviour.
     handoff_after_no_answers: int = 2
     handoff_after_unhelpful: int = 2
@@ -105,6 +110,10 @@ class Settings(BaseSettings):
     @property
     def resolved_index_dir(self) -> Path:
         return self.index_dir or (self.var_dir / "index")
+
+    @property
+    def resolved_assist_model_file(self) -> Path:
+        return self.assist_model_file
 
     @property
     def resolved_rasa_model_dir(self) -> Path:

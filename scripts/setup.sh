@@ -4,6 +4,7 @@
 #   2. the Python 3.11 virtualenv with the project installed (.venv)
 #   3. the Rasa 3.6 virtualenv on Python 3.10 (.venv-rasa) and the trained bot model
 #   4. the database schema and the demo knowledge base, indexed for search
+#   5. the agent-assist ticket classifier, trained from assist_api/assist/data
 # Each step skips work already done, so re-running is cheap.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -69,8 +70,14 @@ step_database() {
   "$VENV/bin/kb" reindex >/dev/null
 }
 
+step_assist_model() {
+  # Retrains only when the labelled ticket data changed.
+  "$VENV/bin/python" -m assist_api.assist
+}
+
 step_system_packages
 step_python_venv
 step_database
+step_assist_model
 step_rasa_venv
 log "ready"

@@ -65,9 +65,11 @@ class HandoffOutcome:
 
 class HandoffService:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings,
-                 conversations: ConversationService) -> None:
+                 conversations: ConversationService, classifier: Any = None) -> None:
         self._sessions = sessions
         self.settings = settings
+        # The trained ticket classifier when available; keyword rules otherwise.
+        self.classifier = classifier
         self.levels = ServiceLevels(settings)
         self.conversations = conversations
 
@@ -111,7 +113,7 @@ class HandoffService:
                     if not m.text.startswith("/") and m.text.strip() not in HUMAN_REQUEST_TEXTS
                 ]
                 text = "\n".join(customer_words[-6:])
-                labels = triage.classify(text, reason.value, category, category_confidence)
+                labels = self._classify(text, reason, category, category_confidence)
                 priority = labels["priority"]["label"]
                 handoff = Handoff(
                     conversation_id=conversation_id,
@@ -145,6 +147,20 @@ class HandoffService:
         return HandoffOutcome(handoff, created, self.queue_position(handoff.id),
                               self.levels.in_business_hours(now))
 
+    def _classify(self, text: str, reason: HandoffReason, category: str | None,
+                  category_confidence: float) -> dict[str, Any]:
+        if self.classifier is None or not text.strip():
+            return triage.classify(text, reason.value, category, category_confidence)
+        result = self.classifier.classify(text)
+        labels = {name: result[name] for name in ("category", "priority", "complexity", "emotion")}
+        # The reason the bot handed off is a fact, not a guess: it sets a floor on priority.
+        if reason == HandoffReason.urgent:
+            labels["priority"] = {"label": "urgent", "confidence": max(labels["priority"]["confidence"], 0.8)}
+        is_complaint = result["is_complaint"] or reason == HandoffReason.complaint
+        labels.update({"is_complaint": is_complaint, "route": result["route"],
+                       "keywords": result["keywords"], "method": "model"})
+        return labels
+
     # ---- reads ---------------------------------------------------------------------------
     def get(self, handoff_id: int) -> Handoff:
         with self._sessions() as session:
@@ -171,14 +187,20 @@ class HandoffService:
                 .limit(1)
             ).first()
 
-    def list(self, status: str | None = None, priority: str | None = None) -> list[Handoff]:
+    def list(self, status: str | None = None, priority: str | None = None,
+             sla: str | None = None, owner: str | None = None) -> list[Handoff]:
         stmt = select(Handoff)
         if status:
             stmt = stmt.where(Handoff.status == status)
         if priority:
             stmt = stmt.where(Handoff.priority == priority)
+        if owner:
+            stmt = stmt.where(Handoff.owner == owner)
         with self._sessions() as session:
             rows = list(session.scalars(stmt))
+        if sla:
+            now = utcnow()
+            rows = [h for h in rows if sla_state(h, now) == sla]
         return sorted(rows, key=lambda h: (PRIORITY_RANK.get(h.priority, 9), h.created_at))
 
     def events(self, handoff_id: int) -> list[HandoffEvent]:
@@ -233,6 +255,27 @@ class HandoffService:
             session.flush()
             return handoff
 
+    def transfer(self, handoff_id: int, actor: str, to_agent: str, note: str | None = None) -> Handoff:
+        """Hand a claimed case to another agent, who becomes its owner."""
+        with self._sessions.begin() as session:
+            done = session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id,
+                       Handoff.status.in_([HandoffStatus.assigned.value, HandoffStatus.in_progress.value]),
+                       Handoff.owner == actor)
+                .values(owner=to_agent, updated_at=utcnow())
+            ).rowcount
+            handoff = session.get(Handoff, handoff_id)
+            if handoff is None:
+                raise HandoffNotFound(handoff_id)
+            if not done:
+                if handoff.owner != actor:
+                    raise HandoffConflict(f"only the owner ({handoff.owner or 'nobody yet'}) can transfer handoff {handoff_id}")
+                raise HandoffConflict(f"cannot transfer a handoff that is {handoff.status}")
+            session.add(HandoffEvent(handoff_id=handoff_id, from_status=handoff.status, to_status=handoff.status,
+                                     actor=actor, note=f"transferred to {to_agent}" + (f": {note}" if note else "")))
+            return handoff
+
     def record_agent_reply(self, handoff_id: int, agent: str) -> None:
         """An agent's first message starts the work and stamps the first response time."""
         handoff = self.get(handoff_id)
@@ -246,6 +289,29 @@ class HandoffService:
         if handoff.first_response_at is None:
             with self._sessions.begin() as session:
                 session.get(Handoff, handoff_id).first_response_at = utcnow()
+
+
+AT_RISK_SHARE = 0.2  # the last 20 % of an SLA window counts as at risk
+
+
+def sla_state(h: Handoff, now: datetime | None = None) -> str:
+    """breached | at_risk | ok, for the deadline that applies now (first response, then resolution)."""
+    now = now or utcnow()
+    if h.status == HandoffStatus.closed.value:
+        return "ok"
+    if h.first_response_at is None:
+        due, start = h.first_response_due, h.created_at
+    else:
+        if h.first_response_at > h.first_response_due:
+            return "breached"
+        due, start = h.resolution_due, h.created_at
+    if h.status == HandoffStatus.resolved.value and h.first_response_at is not None:
+        return "ok"
+    if now > due:
+        return "breached"
+    if now >= due - (due - start) * AT_RISK_SHARE:
+        return "at_risk"
+    return "ok"
 
 
 def handoff_json(h: Handoff, now: datetime | None = None) -> dict[str, Any]:
@@ -268,6 +334,7 @@ def handoff_json(h: Handoff, now: datetime | None = None) -> dict[str, Any]:
             "first_response_at": h.first_response_at.isoformat() if responded else None,
             "first_response_breached": (h.first_response_at or now) > h.first_response_due,
             "resolution_breached": h.status != "closed" and now > h.resolution_due,
+            "state": sla_state(h, now),
         },
         "transcript": h.transcript,
         "owner": h.owner,

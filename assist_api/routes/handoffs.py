@@ -21,9 +21,12 @@ def list_handoffs(
     request: Request,
     status: Status | None = None,
     priority: Literal["urgent", "high", "normal"] | None = None,
+    sla: Literal["breached", "at_risk", "ok"] | None = None,
+    owner: str | None = None,
     agent: Principal = require(Role.agent),
 ) -> list[dict]:
-    return [handoff_json(h) for h in request.app.state.handoffs.list(status=status, priority=priority)]
+    """The queue, most urgent and oldest first; `sla` filters on the deadline that applies now."""
+    return [handoff_json(h) for h in request.app.state.handoffs.list(status, priority, sla, owner)]
 
 
 @router.get("/handoffs/{handoff_id}")
@@ -56,6 +59,22 @@ def _transition(action: str):
 for _action in ("claim", "resolve", "close", "reopen"):
     router.add_api_route(f"/handoffs/{{handoff_id}}/{_action}", _transition(_action), methods=["POST"],
                          summary=f"{_action.capitalize()} a handoff")
+
+
+class Transfer(BaseModel):
+    to: str = Field(min_length=1, max_length=128, examples=["agent-wang"])
+    note: str | None = Field(default=None, max_length=500, examples=["宽带故障需要二线技术支持"])
+
+
+@router.post("/handoffs/{handoff_id}/transfer")
+def transfer_handoff(handoff_id: int, body: Transfer, request: Request,
+                     agent: Principal = require(Role.agent)) -> dict:
+    try:
+        return handoff_json(request.app.state.handoffs.transfer(handoff_id, agent.name, body.to, body.note))
+    except HandoffNotFound:
+        raise HTTPException(404, f"no handoff {handoff_id}") from None
+    except HandoffConflict as exc:
+        raise HTTPException(409, str(exc)) from None
 
 
 class AgentMessage(BaseModel):

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, pool
 
 from db.base import Base
 # Every component's tables, so autogenerate sees the whole schema.
+import assist_api.assist.templates  # noqa: F401
 import assist_api.auth.models  # noqa: F401
 import assist_api.conversations.models  # noqa: F401
 import assist_api.handoffs.models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Agent assist: ticket classification, reply suggestions and the template library."""

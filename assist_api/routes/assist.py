@@ -1,0 +1,122 @@
+"""Agent assist: classify a ticket, suggest replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field, field_validator, model_validator
+from starlette.concurrency import run_in_threadpool
+
+from assist_api.auth.dependencies import require
+from assist_api.auth.keys import Principal, Role
+from assist_api.handoffs.replies import _local
+
+router = APIRouter(prefix="/api/assist", tags=["agent assist"])
+
+
+def _text_ok(v: str) -> str:
+    if "\x00" in v:
+        raise ValueError("must not contain NUL characters")
+    if not v.strip():
+        raise ValueError("text is empty")
+    return v
+
+
+class ClassifyRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=2000, examples=["我的宽带从昨天开始就断了，打了三次电话都没人管，太过分了！"])
+    history: list[str] = Field(default_factory=list, max_length=50,
+                               description="Earlier customer messages, oldest first.")
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return _text_ok(v)
+
+
+class Label(BaseModel):
+    label: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class ClassifyResponse(BaseModel):
+    category: Label
+    priority: Label
+    complexity: Label
+    emotion: Label
+    route: str
+    is_complaint: bool
+    is_complaint_confidence: float
+    keywords: list[str]
+
+
+@router.post("/classify", response_model=ClassifyResponse)
+async def classify(body: ClassifyRequest, request: Request, agent: Principal = require(Role.agent)) -> dict:
+    classifier = request.app.state.classifier
+    return await run_in_threadpool(classifier.classify, body.text, [h for h in body.history if h.strip()])
+
+
+class SuggestRequest(BaseModel):
+    conversation_id: str | None = Field(default=None, max_length=32)
+    text: str | None = Field(default=None, max_length=2000, examples=["你们到底什么时候来修？我已经等了两天了！"])
+    k: int = Field(default=3, ge=1, le=10)
+    channel: str = Field(default="web", pattern="^(web|wechat)$")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "SuggestRequest":
+        if not self.conversation_id and not (self.text and self.text.strip()):
+            raise ValueError("give a conversation_id or a non-empty text")
+        if self.text is not None:
+            _text_ok(self.text)
+        return self
+
+
+class SuggestionOut(BaseModel):
+    text: str
+    source: str
+    template_id: str | None = None
+    kb_id: str | None = None
+    score: float
+    stage: str | None = None
+
+
+class SuggestResponse(BaseModel):
+    classification: ClassifyResponse
+    suggestions: list[SuggestionOut]
+
+
+@router.post("/suggest", response_model=SuggestResponse, response_model_exclude_none=True)
+async def suggest(body: SuggestRequest, request: Request, agent: Principal = require(Role.agent)) -> dict:
+    state = request.app.state
+    return await run_in_threadpool(_suggest, state, body, agent)
+
+
+def _suggest(state: Any, body: SuggestRequest, agent: Principal) -> dict:
+    variables = {"agent_name": agent.name, "eta": "30分钟"}
+    history: list[str] = []
+    text = body.text or ""
+    agent_has_replied = True
+    if body.conversation_id:
+        handoff = state.handoffs.for_conversation(body.conversation_id)
+        if handoff is None:
+            raise HTTPException(404, "no handed-off conversation with this id")
+        messages = state.conversations.messages(body.conversation_id)
+        customer = [m.text for m in messages if m.sender == "customer" and not m.text.startswith("/")]
+        agent_has_replied = any(m.sender == "agent" for m in messages)
+        if not text:
+            text, history = (customer[-1] if customer else ""), customer[:-1]
+        else:
+            history = customer
+        levels = state.handoffs.levels
+        variables.update({
+            "ticket_id": str(handoff.id),
+            "sla_deadline": _local(levels, handoff.first_response_due if not handoff.first_response_at
+                                   else handoff.resolution_due),
+            "customer_name": (handoff.customer_profile or {}).get("name", ""),
+        })
+    classification = state.classifier.classify(text, history)
+    suggestions = state.suggester.suggest(
+        "\n".join([*history[-2:], text]), state.templates.list(), classification, variables,
+        k=body.k, channel=body.channel, agent_has_replied=agent_has_replied, engine=state.search.get(),
+    )
+    return {"classification": classification, "suggestions": [s.to_json() for s in suggestions]}
