@@ -238,6 +238,27 @@ def test_polling_parameters_are_validated(gw):
                          params={"customer_id": who, "after": "abc"}).status_code == 422
 
 
+# ---- editor credentials (template library writes) ---------------------------------------------
+
+TEMPLATE = {"id": "close-test-99", "stage": "closing", "title": "测试", "text": "感谢您的耐心，祝您生活愉快。"}
+EDITOR_ENDPOINTS = [
+    ("POST", "/api/templates", TEMPLATE),
+    ("PUT", "/api/templates/open-greeting-01", {**TEMPLATE, "id": "open-greeting-01"}),
+    ("DELETE", "/api/templates/open-greeting-01", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), EDITOR_ENDPOINTS)
+@pytest.mark.parametrize(("credential", "status"), [(None, 401), ("revoked", 401), ("alice", 403)],
+                         ids=["none", "revoked", "agent"])
+def test_editor_endpoints_refuse_missing_wrong_and_agent_credentials(gw, method, path, body, credential, status):
+    headers = {"Authorization": f"Bearer {gw.keys[credential]}"} if credential else {}
+    before = gw.as_("alice", "GET", "/api/templates/open-greeting-01").json()
+    assert gw.client.request(method, path, json=body, headers=headers).status_code == status
+    assert gw.as_("alice", "GET", "/api/templates/open-greeting-01").json() == before
+    assert gw.as_("alice", "GET", "/api/templates/close-test-99").status_code == 404
+
+
 # ---- agent credentials -------------------------------------------------------------------------
 
 AGENT_ENDPOINTS = [
@@ -248,6 +269,12 @@ AGENT_ENDPOINTS = [
     ("POST", "/api/handoffs/{id}/close", None),
     ("POST", "/api/handoffs/{id}/reopen", None),
     ("POST", "/api/conversations/{conv}/agent-messages", {"text": "您好，我是客服"}),
+    ("GET", "/api/conversations/{conv}/messages", None),
+    ("POST", "/api/handoffs/{id}/transfer", {"to": "bob"}),
+    ("POST", "/api/assist/classify", {"text": "宽带断了"}),
+    ("POST", "/api/assist/suggest", {"conversation_id": "{conv}"}),
+    ("GET", "/api/templates", None),
+    ("GET", "/api/templates/open-greeting-01", None),
 ]
 
 
@@ -276,6 +303,8 @@ def test_agent_endpoints_refuse_missing_wrong_revoked_and_editor_credentials(
     who, conv, record = untouched_case
     if isinstance(credential, str):
         credential = {"Authorization": f"Bearer {gw.keys[credential]}"}
+    if body and body.get("conversation_id") == "{conv}":
+        body = {"conversation_id": conv}
     response = gw.client.request(method, path.format(id=record["id"], conv=conv), json=body,
                                  headers=credential or {})
     assert response.status_code == status
@@ -340,8 +369,9 @@ def test_list_filters_over_http(gw):
     assigned_ids = [r["id"] for r in gw.as_("alice", "GET", "/api/handoffs?status=assigned").json()]
     assert queued["id"] in queued_ids and claimed["id"] not in queued_ids
     assert claimed["id"] in assigned_ids and queued["id"] not in assigned_ids
-    normal = gw.as_("alice", "GET", "/api/handoffs?status=queued&priority=normal").json()
-    assert queued["id"] in [r["id"] for r in normal] and all(r["priority"] == "normal" for r in normal)
+    level = queued["priority"]  # set by the ticket classifier
+    same = gw.as_("alice", "GET", f"/api/handoffs?status=queued&priority={level}").json()
+    assert queued["id"] in [r["id"] for r in same] and all(r["priority"] == level for r in same)
     assert gw.as_("alice", "GET", "/api/handoffs?priority=urgent").json() == [
         r for r in gw.as_("alice", "GET", "/api/handoffs").json() if r["priority"] == "urgent"]
 
@@ -383,14 +413,15 @@ def test_internal_endpoints_accept_the_service_token(gw):
     tried = [{"id": "roaming-002", "question": "出国怎么开通漫游", "confidence": 0.12}]
     created = gw.client.post("/api/internal/handoffs", headers=headers, json={
         "conversation_id": conv, "reason": "no_answer", "bot_tried": tried,
-        "category": "roaming", "category_confidence": 0.34})
+        "category": "roaming", "category_confidence": 0.97})
     assert created.status_code == 200
     body = created.json()
     assert body["created"] is True and body["status"] == "queued" and body["in_business_hours"] is True
     assert body["queue_position"] >= 1 and f"工单号 {body['handoff_id']}" in body["message"]
     record = gw.as_("alice", "GET", f"/api/handoffs/{body['handoff_id']}").json()
     assert record["summary"]["bot_tried"] == tried
-    assert record["classification"]["category"] == {"label": "roaming", "confidence": 0.34}
+    # The bot's confident KB match outweighs the ticket model's guess for this short text.
+    assert record["classification"]["category"] == {"label": "roaming", "confidence": 0.97}
 
     again = gw.client.post("/api/internal/handoffs", headers=headers,
                            json={"conversation_id": conv, "reason": "user_request"}).json()

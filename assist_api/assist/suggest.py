@@ -2,10 +2,12 @@
 
 Score of a template = text similarity between the customer's words and the template
 (TF-IDF over character 1–2-grams of title + text) + a category bonus when the template is
-written for the ticket's category + a stage prior: soothing templates first for angry,
-anxious or disappointed customers, an opening first when the agent has not written yet.
-KB answers enter with their calibrated search confidence. Anything containing a discouraged
-phrase is dropped.
+written for the ticket's category + a stage prior following the service scripts: a soothing
+template first for angry, anxious or disappointed customers (weighted by the emotion's
+confidence), closing templates when the customer is pleased, an opening when the agent has
+not written yet. The top of the list takes at most one template per stage (soothe → confirm →
+solve rather than three apologies); KB answers enter with their calibrated search confidence.
+Anything containing a discouraged phrase is dropped.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from kb.text.normalize import normalize
 
 CATEGORY_BONUS = 0.25
 SOOTHING_BONUS = 1.0
+CLOSING_BONUS = 0.6
 OPENING_BONUS = 0.35
 KB_WEIGHT = 0.6
+DIVERSE_TOP = 3  # the first suggestions come from different stages
 UPSET = ("angry", "anxious", "disappointed")
 
 
@@ -82,6 +86,7 @@ class Suggester:
         self._index(templates)
         category = classification["category"]["label"]
         emotion = classification["emotion"]["label"]
+        emotion_confidence = classification["emotion"]["confidence"]
         values = _Blank({name: variables.get(name) or "" for name in VARIABLES})
         values["category_name"] = values["category_name"] or self.config.category_names.get(category, "")
         query = self._vectorizer.transform([text])
@@ -97,7 +102,9 @@ class Suggester:
             if template.categories:
                 score += CATEGORY_BONUS
             if template.stage == "soothing":
-                score += SOOTHING_BONUS if emotion in UPSET else -0.2
+                score += SOOTHING_BONUS * emotion_confidence if emotion in UPSET else -0.2
+            if template.stage == "closing":
+                score += CLOSING_BONUS * emotion_confidence if emotion == "positive" else -0.1
             if template.stage == "opening" and not agent_has_replied:
                 score += OPENING_BONUS
             filled = template.text.format_map(values)
@@ -112,7 +119,7 @@ class Suggester:
                 if not self.config.discouraged(hit.answer):
                     out.append(Suggestion(hit.answer, "kb", hit.id, KB_WEIGHT * hit.confidence))
         out.sort(key=lambda s: -s.score)
-        return _dedupe(out)[:k]
+        return _diverse(_dedupe(out))[:k]
 
 
 def _dedupe(items: Sequence[Suggestion]) -> list[Suggestion]:
@@ -123,3 +130,17 @@ def _dedupe(items: Sequence[Suggestion]) -> list[Suggestion]:
             seen.add(item.text)
             unique.append(item)
     return unique
+
+
+def _diverse(ranked: list[Suggestion]) -> list[Suggestion]:
+    """The first DIVERSE_TOP picks skip a stage already picked; the rest follow by score."""
+    top: list[Suggestion] = []
+    stages: set[str | None] = set()
+    for item in ranked:
+        if len(top) == DIVERSE_TOP:
+            break
+        key = item.stage if item.source == "template" else "kb"
+        if key not in stages:
+            top.append(item)
+            stages.add(key)
+    return top + [item for item in ranked if item not in top]

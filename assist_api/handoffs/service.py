@@ -153,6 +153,9 @@ class HandoffService:
             return triage.classify(text, reason.value, category, category_confidence)
         result = self.classifier.classify(text)
         labels = {name: result[name] for name in ("category", "priority", "complexity", "emotion")}
+        # The KB entry the bot matched names a category too; the more confident one wins.
+        if category and category_confidence > labels["category"]["confidence"]:
+            labels["category"] = {"label": category, "confidence": round(category_confidence, 4)}
         # The reason the bot handed off is a fact, not a guess: it sets a floor on priority.
         if reason == HandoffReason.urgent:
             labels["priority"] = {"label": "urgent", "confidence": max(labels["priority"]["confidence"], 0.8)}
