@@ -3,9 +3,9 @@
 One model per field over one shared feature space: TF-IDF of character 1–2-grams of the
 normalised text, TF-IDF of the spaCy/jieba tokens, and the rule cues from `cues.py` (amounts,
 urgency, anger, legal/media threats…). Each field is a class-balanced linear SVM wrapped in
-sigmoid calibration (3-fold), so a confidence of 0.8 means right about 8 times in 10
-(reliability reported by bench/assist_bench.py). SVM, C and the cue weight were chosen by
-5-fold cross-validation on the training split.
+isotonic calibration (3-fold) so confidences track accuracy (reliability per field reported
+by bench/assist_bench.py). SVM, C, the cue weight and isotonic over sigmoid calibration were
+chosen by cross-validation on the training split.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from kb.text.normalize import normalize
 
 FIELDS = ("category", "priority", "complexity", "emotion", "is_complaint")
 DATA_DIR = Path(__file__).resolve().parent / "data"
-MODEL_FORMAT = 3
+MODEL_FORMAT = 4
 CUE_WEIGHT = 0.3
 
 
@@ -91,7 +91,7 @@ class TicketClassifier:
         for name in FIELDS:
             labels = [str(r[name]).lower() if name == "is_complaint" else r[name] for r in rows]
             models[name] = CalibratedClassifierCV(
-                LinearSVC(C=C, class_weight="balanced"), method="sigmoid", cv=3,
+                LinearSVC(C=C, class_weight="balanced"), method="isotonic", cv=3,
             ).fit(x, labels)
         return cls(features, models, data_digest(rows))
 

@@ -52,6 +52,7 @@ class ClassifyResponse(BaseModel):
 
 @router.post("/classify", response_model=ClassifyResponse)
 async def classify(body: ClassifyRequest, request: Request, agent: Principal = require(Role.agent)) -> dict:
+    """Classify a customer message (earlier turns as context): category, priority, complexity, emotion with calibrated confidences, route, complaint flag, keywords."""
     classifier = request.app.state.classifier
     return await run_in_threadpool(classifier.classify, body.text, [h for h in body.history if h.strip()])
 
@@ -87,6 +88,7 @@ class SuggestResponse(BaseModel):
 
 @router.post("/suggest", response_model=SuggestResponse, response_model_exclude_none=True)
 async def suggest(body: SuggestRequest, request: Request, agent: Principal = require(Role.agent)) -> dict:
+    """Ranked reply suggestions (templates with variables filled, KB answers) for a handed-off conversation or a text."""
     state = request.app.state
     return await run_in_threadpool(_suggest, state, body, agent)
 

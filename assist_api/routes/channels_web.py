@@ -45,6 +45,7 @@ class ChannelReply(BaseModel):
 
 @router.post("/messages", response_model=ChannelReply, response_model_exclude_none=True)
 async def post_message(body: CustomerMessage, request: Request) -> ChannelReply:
+    """A customer message from the web channel. Stored (PII masked), then routed by the conversation's state: answered by the bot, or queued for the agent (no replies) after a handoff."""
     if not body.text.strip():
         raise HTTPException(422, "text is empty")
     try:
@@ -70,6 +71,7 @@ async def get_messages(
     customer_id: str = Query(min_length=1, max_length=128),
     after: int = Query(0, ge=0, description="Only messages with a larger id (for polling)."),
 ) -> list[StoredMessageOut]:
+    """The customer's own conversation (poll with `after` for agent replies); 404 for anyone else."""
     conversations = request.app.state.conversations
     try:
         conv = await run_in_threadpool(conversations.get, conversation_id)

@@ -31,6 +31,7 @@ def list_handoffs(
 
 @router.get("/handoffs/{handoff_id}")
 def get_handoff(handoff_id: int, request: Request, agent: Principal = require(Role.agent)) -> dict:
+    """One escalation record with its audited status events."""
     service = request.app.state.handoffs
     try:
         record = handoff_json(service.get(handoff_id))
@@ -56,9 +57,15 @@ def _transition(action: str):
     return endpoint
 
 
-for _action in ("claim", "resolve", "close", "reopen"):
+TRANSITION_DOCS = {
+    "claim": "Take a queued case; the claiming agent becomes its first-contact owner.",
+    "resolve": "Mark the owner's case resolved once the customer confirmed the solution.",
+    "close": "Close the case; the conversation closes and the customer's next message goes to the bot.",
+    "reopen": "Reopen a resolved or closed case for its owner.",
+}
+for _action, _doc in TRANSITION_DOCS.items():
     router.add_api_route(f"/handoffs/{{handoff_id}}/{_action}", _transition(_action), methods=["POST"],
-                         summary=f"{_action.capitalize()} a handoff")
+                         summary=f"{_action.capitalize()} a handoff", description=_doc)
 
 
 class Transfer(BaseModel):
@@ -69,6 +76,7 @@ class Transfer(BaseModel):
 @router.post("/handoffs/{handoff_id}/transfer")
 def transfer_handoff(handoff_id: int, body: Transfer, request: Request,
                      agent: Principal = require(Role.agent)) -> dict:
+    """Hand a claimed case to another agent (owner only); audited."""
     try:
         return handoff_json(request.app.state.handoffs.transfer(handoff_id, agent.name, body.to, body.note))
     except HandoffNotFound:
@@ -103,6 +111,7 @@ def conversation_messages(conversation_id: str, request: Request, after: int = 0
 @router.post("/conversations/{conversation_id}/agent-messages")
 def agent_message(conversation_id: str, body: AgentMessage, request: Request,
                   agent: Principal = require(Role.agent)) -> dict:
+    """Send a reply to the customer as the owning agent; the first one starts the case and stamps the first response time."""
     handoffs = request.app.state.handoffs
     handoff = handoffs.for_conversation(conversation_id)
     if handoff is None:

@@ -9,6 +9,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 def health(request: Request) -> dict:
+    """Liveness and readiness: the database answers and a search index is loaded."""
     engine = request.app.state.search.get()
     return {
         "status": "ok",

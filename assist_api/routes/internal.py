@@ -22,6 +22,11 @@ class TriedEntry(BaseModel):
 
 
 class HandoffRequest(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{
+        "conversation_id": "65a076baec1e4891bdb14c15d95f4223", "reason": "no_answer",
+        "bot_tried": [{"id": "broadband-006", "question": "宽带经常掉线怎么办？", "confidence": 0.42}],
+        "category": "broadband", "category_confidence": 0.42}]}}
+
     conversation_id: str
     reason: Literal["user_request", "no_answer", "unhelpful", "emotion", "urgent", "complaint"]
     bot_tried: list[TriedEntry] = Field(default_factory=list)
@@ -31,6 +36,7 @@ class HandoffRequest(BaseModel):
 
 @router.post("/handoffs")
 def create_handoff(body: HandoffRequest, request: Request) -> dict:
+    """Action server only: create (or, when retried, return) the conversation's escalation record and the text to tell the customer."""
     service = request.app.state.handoffs
     try:
         outcome = service.create(
@@ -53,6 +59,7 @@ def create_handoff(body: HandoffRequest, request: Request) -> dict:
 
 @router.get("/conversations/{conversation_id}/handoff")
 def handoff_status(conversation_id: str, request: Request) -> dict:
+    """Action server only: the conversation's (or else the customer's latest) handoff status."""
     service = request.app.state.handoffs
     # This conversation's record, else the customer's latest one (they may ask in a new chat).
     handoff = service.for_conversation(conversation_id) or service.latest_for_customer_of(conversation_id)
@@ -67,6 +74,9 @@ def handoff_status(conversation_id: str, request: Request) -> dict:
 
 
 class Feedback(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{
+        "conversation_id": "65a076baec1e4891bdb14c15d95f4223", "entry_id": "broadband-006", "helpful": False}]}}
+
     conversation_id: str
     entry_id: str
     helpful: bool
@@ -74,6 +84,7 @@ class Feedback(BaseModel):
 
 @router.post("/feedback")
 def feedback(body: Feedback, request: Request) -> dict:
+    """Action server only: store a 有帮助 / 没帮助 mark on a KB answer."""
     try:
         request.app.state.conversations.record_feedback(body.conversation_id, body.entry_id, body.helpful)
     except ConversationNotFound:

@@ -35,6 +35,7 @@ class SearchReply(BaseModel):
 
 @router.post("/search", response_model=SearchReply)
 def search(body: SearchRequest, request: Request) -> SearchReply:
+    """Search the published KB: ranked entries with scores, calibrated confidences and the bot's decision (answer / clarify / handoff)."""
     engine = request.app.state.search.get()
     try:
         response = engine.search(body.query, top_k=body.top_k)
@@ -55,11 +56,13 @@ def list_entries(
     status: Literal["draft", "review", "published", "archived"] | None = Query("published"),
     category: str | None = None,
 ) -> list[dict]:
+    """List KB entries (published by default), optionally by category."""
     return [to_record(e) for e in request.app.state.store.list_entries(status=status, category=category)]
 
 
 @router.get("/entries/{entry_id}")
 def get_entry(entry_id: str, request: Request) -> dict:
+    """One published KB entry in the interchange format; 404 for unknown or unpublished ids."""
     try:
         entry = request.app.state.store.get(entry_id)
     except EntryNotFound as exc:

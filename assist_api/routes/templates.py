@@ -18,11 +18,13 @@ def list_templates(request: Request,
                    stage: Literal["opening", "confirmation", "solution", "soothing", "closing"] | None = None,
                    category: str | None = None, channel: Literal["web", "wechat"] | None = None,
                    agent: Principal = require(Role.agent)) -> list[dict]:
+    """The reply-template library, filtered by stage, category or channel."""
     return [template_json(t) for t in request.app.state.templates.list(stage, category, channel)]
 
 
 @router.get("/{template_id}")
 def get_template(template_id: str, request: Request, agent: Principal = require(Role.agent)) -> dict:
+    """One reply template."""
     try:
         return template_json(request.app.state.templates.get(template_id))
     except TemplateNotFound:
@@ -31,6 +33,7 @@ def get_template(template_id: str, request: Request, agent: Principal = require(
 
 @router.post("", status_code=201)
 def create_template(body: TemplateIn, request: Request, editor: Principal = require(Role.editor)) -> dict:
+    """Add a template (editors, admins); unknown variables and discouraged phrases are refused."""
     if request.app.state.suggester.config.discouraged(body.text):
         raise HTTPException(422, "the text contains a discouraged phrase")
     try:
@@ -42,6 +45,7 @@ def create_template(body: TemplateIn, request: Request, editor: Principal = requ
 @router.put("/{template_id}")
 def replace_template(template_id: str, body: TemplateIn, request: Request,
                      editor: Principal = require(Role.editor)) -> dict:
+    """Replace a template's content (editors, admins); its version rises."""
     if body.id != template_id:
         raise HTTPException(422, "the id in the body must match the URL")
     if request.app.state.suggester.config.discouraged(body.text):
@@ -54,6 +58,7 @@ def replace_template(template_id: str, body: TemplateIn, request: Request,
 
 @router.delete("/{template_id}", status_code=204)
 def delete_template(template_id: str, request: Request, editor: Principal = require(Role.editor)) -> Response:
+    """Delete a template (editors, admins)."""
     try:
         request.app.state.templates.delete(template_id)
     except TemplateNotFound:
