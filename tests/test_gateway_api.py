@@ -544,3 +544,29 @@ def test_outside_business_hours_the_customer_is_promised_a_callback_time(tmp_pat
     assert reply["state"] == "queued"
     text = reply["replies"][0]["text"]
     assert "非工作时间" in text and "前联系您" in text
+
+
+def test_the_customer_confirms_or_disputes_a_resolution(gw):
+    who = customer()
+    conv, record = gw.handed_off(who)
+    case = f"/api/handoffs/{record['id']}"
+    assert gw.as_("alice", "POST", f"{case}/claim").status_code == 200
+    assert gw.as_("alice", "POST", f"/api/conversations/{conv}/agent-messages", json={"text": "已为您重置端口"}).status_code == 200
+    assert gw.as_("alice", "POST", f"{case}/resolve").json()["status"] == "resolved"
+    check = gw.seen(who, conv).json()[-1]
+    assert check["sender"] == "system" and [b["payload"] for b in check["buttons"]] == ["/confirm_resolved", "/not_resolved"]
+
+    disputed = gw.say(who, "/not_resolved", conv)
+    assert disputed["state"] == "agent" and "继续为您处理" in disputed["replies"][0]["text"]
+    assert gw.as_("alice", "GET", case).json()["status"] == "in_progress"
+
+    assert gw.as_("alice", "POST", f"{case}/resolve").status_code == 200
+    confirmed = gw.say(who, "/confirm_resolved", conv)
+    assert confirmed["state"] == "closed" and "已办结" in confirmed["replies"][0]["text"]
+    events = gw.as_("alice", "GET", case).json()["events"]
+    assert [(e["to"], e["actor"]) for e in events][-3:] == [
+        ("in_progress", f"customer:{who}"), ("resolved", "alice"), ("closed", f"customer:{who}")]
+    # A confirmation replayed later cannot reopen or re-close the case.
+    gw.say(who, "/confirm_resolved", conv)
+    assert gw.as_("alice", "GET", case).json()["status"] == "closed"
+    assert len(gw.as_("alice", "GET", case).json()["events"]) == len(events)

@@ -39,6 +39,9 @@ class Gateway:
         # Stored before routing: whatever happens next, the customer's message is not lost.
         conv = await run_in_threadpool(self.conversations.receive, channel, customer_id,
                                        conversation_id, text)
+        if text.strip() in (replies.CONFIRM_PAYLOAD, replies.DISPUTE_PAYLOAD):
+            # An answer to the resolution check; a stale click on an old check does nothing.
+            return await run_in_threadpool(self._customer_verdict, conv.id, customer_id, text.strip())
         if conv.state != ConversationState.bot:
             # Handed off: the bot stays silent; the agent console shows the message.
             return GatewayReply(conv.id, conv.state, [])
@@ -50,6 +53,22 @@ class Gateway:
             bot_replies = await run_in_threadpool(self._without_bot, conv.id, text)
         state = await run_in_threadpool(self.conversations.reply, conv.id, bot_replies)
         return GatewayReply(conv.id, state, bot_replies)
+
+    def _customer_verdict(self, conversation_id: str, customer_id: str, payload: str) -> GatewayReply:
+        """The customer answers the resolution check: 已解决 closes the case, 还没解决 reopens it."""
+        handoff = self.handoffs.for_conversation(conversation_id)
+        if handoff is None or handoff.status != "resolved":
+            current = self.conversations.get(conversation_id)
+            return GatewayReply(conversation_id, current.state, [])
+        actor = f"customer:{customer_id}"
+        if payload == replies.CONFIRM_PAYLOAD:
+            self.handoffs.transition(handoff.id, "close", actor, note="customer confirmed", by_customer=True)
+            answer = [{"text": replies.resolution_confirmed(handoff.id)}]
+        else:
+            self.handoffs.transition(handoff.id, "reopen", actor, note="customer says not solved", by_customer=True)
+            answer = [{"text": replies.resolution_disputed()}]
+        state = self.conversations.reply(conversation_id, answer)
+        return GatewayReply(conversation_id, state, answer)
 
     def _without_bot(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
         """Rasa or the action server is down: apologise and offer a human; a request for a

@@ -31,3 +31,24 @@ def bot_unavailable() -> dict[str, Any]:
         "text": "非常抱歉，智能客服暂时无法回复。您的消息已保存，可以点击下方按钮转人工客服。",
         "buttons": [{"title": "转人工", "payload": "/request_human"}],
     }
+
+
+CONFIRM_PAYLOAD = "/confirm_resolved"
+DISPUTE_PAYLOAD = "/not_resolved"
+
+
+def resolution_check() -> dict[str, Any]:
+    """Sent to the customer when the agent marks the case resolved."""
+    return {
+        "text": "客服已为您处理完毕，请确认问题是否已经解决：",
+        "buttons": [{"title": "已解决", "payload": CONFIRM_PAYLOAD},
+                    {"title": "还没解决", "payload": DISPUTE_PAYLOAD}],
+    }
+
+
+def resolution_confirmed(ticket_id: int) -> str:
+    return f"感谢您的确认，工单 {ticket_id} 已办结。如还有其他问题，随时给我们留言。"
+
+
+def resolution_disputed() -> str:
+    return "抱歉问题还没有解决，已通知客服继续为您处理，请稍候。"

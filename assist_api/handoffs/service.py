@@ -223,7 +223,10 @@ class HandoffService:
                 Handoff.status == HandoffStatus.queued.value)) or 0
 
     # ---- lifecycle -----------------------------------------------------------------------
-    def transition(self, handoff_id: int, action: str, actor: str, note: str | None = None) -> Handoff:
+    def transition(self, handoff_id: int, action: str, actor: str, note: str | None = None,
+                   by_customer: bool = False) -> Handoff:
+        """Move a case on. Agents act on cases they own (claim takes ownership); the customer
+        (`by_customer`) may only confirm or dispute a resolution, which skips the owner check."""
         allowed = TRANSITIONS[action]
         with self._sessions.begin() as session:
             # Compare-and-set: the UPDATE is the transaction's first statement, so two agents
@@ -235,7 +238,7 @@ class HandoffService:
                 values = {"status": target.value, "updated_at": utcnow()}
                 if action == "claim":
                     values["owner"] = actor
-                else:
+                elif not by_customer:
                     # The first-contact owner keeps the case until it is closed or transferred.
                     conditions.append(or_(Handoff.owner.is_(None), Handoff.owner == actor))
                 if session.execute(update(Handoff).where(*conditions).values(**values)).rowcount == 1:
@@ -245,7 +248,7 @@ class HandoffService:
             if handoff is None:
                 raise HandoffNotFound(handoff_id)
             if before is None:
-                if handoff.status in allowed and handoff.owner and handoff.owner != actor:
+                if not by_customer and handoff.status in allowed and handoff.owner and handoff.owner != actor:
                     raise HandoffConflict(f"handoff {handoff_id} belongs to {handoff.owner}")
                 raise HandoffConflict(
                     f"cannot {action} a handoff that is {handoff.status} "

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
+from assist_api.handoffs.replies import resolution_check
 from assist_api.handoffs.service import HandoffConflict, HandoffNotFound, handoff_json
 
 router = APIRouter(prefix="/api", tags=["handoffs"])
@@ -47,7 +48,13 @@ def get_handoff(handoff_id: int, request: Request, agent: Principal = require(Ro
 def _transition(action: str):
     def endpoint(handoff_id: int, request: Request, agent: Principal = require(Role.agent)) -> dict:
         try:
-            return handoff_json(request.app.state.handoffs.transition(handoff_id, action, agent.name))
+            handoff = request.app.state.handoffs.transition(handoff_id, action, agent.name)
+            if action == "resolve":
+                # Ask the customer to confirm; their 已解决 closes the case, 还没解决 reopens it.
+                check = resolution_check()
+                request.app.state.conversations.add_message(
+                    handoff.conversation_id, "system", check["text"], check["buttons"])
+            return handoff_json(handoff)
         except HandoffNotFound:
             raise HTTPException(404, f"no handoff {handoff_id}") from None
         except HandoffConflict as exc:
@@ -59,7 +66,8 @@ def _transition(action: str):
 
 TRANSITION_DOCS = {
     "claim": "Take a queued case; the claiming agent becomes its first-contact owner.",
-    "resolve": "Mark the owner's case resolved once the customer confirmed the solution.",
+    "resolve": "Mark the owner's case resolved and ask the customer to confirm (已解决 closes it, "
+               "还没解决 reopens it).",
     "close": "Close the case; the conversation closes and the customer's next message goes to the bot.",
     "reopen": "Reopen a resolved or closed case for its owner.",
 }
