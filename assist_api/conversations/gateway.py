@@ -48,6 +48,10 @@ class Gateway:
         try:
             # Rasa keeps its own tracker store, so it gets the masked text too.
             bot_replies = await self.rasa.send(conv.id, mask_pii(text), {"channel": channel})
+            if not bot_replies:
+                # Every path of the bot answers something; nothing back means an action failed
+                # (typically the action server is down), and the customer must not get silence.
+                raise RasaUnavailable("empty reply (action server down?)")
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for conversation %s: %s", conv.id, exc)
             bot_replies = await run_in_threadpool(self._without_bot, conv.id, text)

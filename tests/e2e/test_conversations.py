@@ -168,3 +168,20 @@ def test_gateway_health_and_unknown_conversation(stack):
                                   json={"customer_id": "x", "text": "你好", "conversation_id": "nope"})
     assert response.status_code == 404
     assert httpx.get(f"{stack.settings.rasa_url}/").status_code == 200
+
+
+def test_action_server_down_gets_an_apology_not_silence(stack):
+    who = customer()
+    conv = stack.say(who, "你好")["conversation_id"]
+    stack.supervisor.kill("actions")
+    try:
+        reply = stack.say(who, "宽带老是掉线怎么办", conv)
+        assert reply["replies"], "the customer must never get silence"
+        assert "抱歉" in texts(reply)
+        assert any(b["payload"] == "/request_human" for r in reply["replies"] for b in r.get("buttons", []))
+        # The human offer works while the action server is down: the gateway hands off itself.
+        handed = stack.say(who, "/request_human", conv)
+        assert handed["state"] == "queued" and "工单号" in texts(handed)
+    finally:
+        stack.supervisor.respawn("actions")
+    assert "光猫" in texts(stack.say(customer(), "宽带老是掉线怎么办"))
