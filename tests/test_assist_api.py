@@ -129,3 +129,18 @@ def test_queue_filters_by_sla_state(gw):
     assert all(h["sla"]["state"] == "breached" for h in breached)
     ok = gw.as_("alice", "GET", "/api/handoffs", params={"sla": "ok"}).json()
     assert record["id"] not in [h["id"] for h in ok]
+
+
+def test_the_customer_profile_is_kept_masked_and_fills_the_name(gw):
+    who = customer()
+    first = gw.client.post("/api/channels/web/messages", json={
+        "customer_id": who, "text": "我的宽带连不上", "profile": {"name": "王女士", "phone": "13812345678"}}).json()
+    conv = first["conversation_id"]
+    assert gw.say(who, "转人工", conv)["state"] == "queued"
+    record = gw.record_of(conv)
+    assert record["customer_profile"] == {"name": "王女士", "phone": "138****5678"}
+    body = gw.as_("alice", "POST", SUGGEST, json={"conversation_id": conv, "k": 10}).json()
+    assert any("王女士" in s["text"] for s in body["suggestions"])
+    bad = gw.client.post("/api/channels/web/messages", json={
+        "customer_id": who, "text": "你好", "profile": {"idcard": "110105194912310021"}})
+    assert bad.status_code == 422

@@ -35,10 +35,10 @@ class Gateway:
         self.rasa = rasa
 
     async def handle(self, channel: str, customer_id: str, text: str,
-                     conversation_id: str | None = None) -> GatewayReply:
+                     conversation_id: str | None = None, profile: dict[str, str] | None = None) -> GatewayReply:
         # Stored before routing: whatever happens next, the customer's message is not lost.
         conv = await run_in_threadpool(self.conversations.receive, channel, customer_id,
-                                       conversation_id, text)
+                                       conversation_id, text, profile)
         if text.strip() in (replies.CONFIRM_PAYLOAD, replies.DISPUTE_PAYLOAD):
             # An answer to the resolution check; a stale click on an old check does nothing.
             return await run_in_threadpool(self._customer_verdict, conv.id, customer_id, text.strip())

@@ -35,10 +35,15 @@ class ConversationService:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def receive(self, channel: str, customer_id: str, conversation_id: str | None, text: str) -> Conversation:
-        """Find the customer's conversation and store their message, in one transaction."""
+    def receive(self, channel: str, customer_id: str, conversation_id: str | None, text: str,
+                profile: dict[str, str] | None = None) -> Conversation:
+        """Find the customer's conversation and store their message, in one transaction. A
+        profile sent by the channel (name, phone, level) is kept on the conversation, masked."""
         with self._sessions.begin() as session:
             conv = self._resolve(session, channel, customer_id, conversation_id)
+            if profile:
+                conv.customer_profile = {**(conv.customer_profile or {}),
+                                         **{k: mask_pii(v) for k, v in profile.items()}}
             session.flush()
             session.add(Message(conversation_id=conv.id, sender="customer", text=mask_pii(text)))
             conv.updated_at = utcnow()

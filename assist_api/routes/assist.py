@@ -114,6 +114,7 @@ def _suggest(state: Any, body: SuggestRequest, agent: Principal) -> dict:
             "ticket_id": str(handoff.id),
             "sla_deadline": _local(levels, handoff.first_response_due if not handoff.first_response_at
                                    else handoff.resolution_due),
+            # "王女士" reads naturally in "您好{customer_name}，"; nothing when unknown.
             "customer_name": (handoff.customer_profile or {}).get("name", ""),
         })
     classification = state.classifier.classify(text, history)

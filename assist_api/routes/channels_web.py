@@ -17,6 +17,21 @@ class CustomerMessage(BaseModel):
     customer_id: str = Field(min_length=1, max_length=128, examples=["web-user-42"])
     text: str = Field(min_length=1, max_length=2000, examples=["宽带老是掉线怎么办"])
     conversation_id: str | None = Field(default=None, max_length=32)
+    profile: dict[str, str] | None = Field(
+        default=None, description="What the site knows about the customer (stored PII-masked).",
+        examples=[{"name": "王女士", "phone": "13812345678", "level": "星级客户"}])
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        if v is None:
+            return v
+        unknown = set(v) - {"name", "phone", "level", "city"}
+        if unknown:
+            raise ValueError(f"unknown profile field(s): {', '.join(sorted(unknown))} (allowed: name, phone, level, city)")
+        if any(len(x) > 100 or "\x00" in x for x in v.values()):
+            raise ValueError("profile values must be at most 100 characters")
+        return v
 
     @field_validator("text", "customer_id")
     @classmethod
@@ -50,7 +65,7 @@ async def post_message(body: CustomerMessage, request: Request) -> ChannelReply:
         raise HTTPException(422, "text is empty")
     try:
         result = await request.app.state.gateway.handle(
-            "web", body.customer_id, body.text.strip(), body.conversation_id)
+            "web", body.customer_id, body.text.strip(), body.conversation_id, body.profile)
     except ConversationNotFound:
         raise HTTPException(404, "no such conversation for this customer") from None
     return ChannelReply(conversation_id=result.conversation_id, state=result.state, replies=result.replies)
