@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 

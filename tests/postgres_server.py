@@ -11,10 +11,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from stack.local import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -31,18 +32,12 @@ def _bin_dir() -> Path:
     raise PostgresUnavailable("PostgreSQL server binaries not found (apt-get install postgresql)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgresServer:
     def __init__(self) -> None:
         self.bin = _bin_dir()
         self.tmp = Path(tempfile.mkdtemp(prefix="cs-pg-"))
         self.data = self.tmp / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
         self._as_user: list[str] = []
         if os.geteuid() == 0:

@@ -16,7 +16,7 @@ from kb.store import (
     VersionConflict,
     VersionNotFound,
 )
-from kb.workflow import InvalidTransition, Status
+from kb.workflow import InvalidTransition
 
 CONTENT = {
     "question": "怎么查询话费余额？",

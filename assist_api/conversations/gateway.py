@@ -18,7 +18,6 @@ from assist_api.handoffs.service import HandoffService
 
 log = logging.getLogger("gateway")
 
-HUMAN_REQUESTS = ("/request_human", "转人工", "人工", "人工客服", "找人工")
 
 
 @dataclass
@@ -77,7 +76,7 @@ class Gateway:
     def _without_bot(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
         """Rasa or the action server is down: apologise and offer a human; a request for a
         human is honoured by the gateway itself."""
-        if text.strip() in HUMAN_REQUESTS:
+        if text.strip() in (replies.HUMAN_REQUEST_PAYLOAD, *replies.HUMAN_REQUEST_TEXTS):
             outcome = self.handoffs.create(conversation_id, HandoffReason.user_request, actor="gateway")
             return [{"text": replies.handoff_confirmation(outcome, self.handoffs.levels)}]
         return [replies.bot_unavailable()]

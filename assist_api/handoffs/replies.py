@@ -6,8 +6,13 @@ from typing import Any
 
 from assist_api.handoffs.service_levels import ServiceLevels
 
+# What customers type to ask for a person; the gateway honours them even without the bot, and
+# they are left out of the record's "customer's own words".
+HUMAN_REQUEST_TEXTS = ("转人工", "人工", "人工客服", "找人工", "转人工客服")
+HUMAN_REQUEST_PAYLOAD = "/request_human"
 
-def _local(levels: ServiceLevels, when) -> str:
+
+def local_time(levels: ServiceLevels, when) -> str:
     local = when.astimezone(levels.tz)
     return local.strftime("%m月%d日 %H:%M").lstrip("0")
 
@@ -17,19 +22,19 @@ def handoff_confirmation(outcome: Any, levels: ServiceLevels) -> str:
     if not outcome.in_business_hours:
         return (
             f"现在是非工作时间（人工服务时间 {levels.settings.business_open}–{levels.settings.business_close}）。"
-            f"您的问题已记录（工单号 {h.id}），客服将在 {_local(levels, h.first_response_due)} 前联系您，无需重复描述。"
+            f"您的问题已记录（工单号 {h.id}），客服将在 {local_time(levels, h.first_response_due)} 前联系您，无需重复描述。"
         )
     position = f"您前面还有 {outcome.queue_position - 1} 位客户，" if outcome.queue_position and outcome.queue_position > 1 else ""
     return (
         f"已为您转接人工客服（工单号 {h.id}），{position}"
-        f"客服将在 {_local(levels, h.first_response_due)} 前回复您。您刚才说的情况已转给客服，无需重复描述。"
+        f"客服将在 {local_time(levels, h.first_response_due)} 前回复您。您刚才说的情况已转给客服，无需重复描述。"
     )
 
 
 def bot_unavailable() -> dict[str, Any]:
     return {
         "text": "非常抱歉，智能客服暂时无法回复。您的消息已保存，可以点击下方按钮转人工客服。",
-        "buttons": [{"title": "转人工", "payload": "/request_human"}],
+        "buttons": [{"title": "转人工", "payload": HUMAN_REQUEST_PAYLOAD}],
     }
 
 

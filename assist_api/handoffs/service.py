@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assist_api.conversations.models import Conversation, ConversationState, Message
 from assist_api.conversations.service import ConversationNotFound, ConversationService
-from assist_api.handoffs import triage
+from assist_api.handoffs import replies, triage
 from assist_api.handoffs.models import Handoff, HandoffEvent, HandoffReason, HandoffStatus
 from assist_api.handoffs.service_levels import ServiceLevels
 from config.settings import Settings
@@ -27,7 +27,6 @@ BOTTLENECK = {
     HandoffReason.complaint: "客户提出投诉，按投诉流程处理",
 }
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
-HUMAN_REQUEST_TEXTS = ("转人工", "人工", "人工客服", "找人工", "转人工客服")
 
 # status → statuses an agent may move it to, and the conversation state that goes with it
 TRANSITIONS: dict[str, dict[str, HandoffStatus]] = {
@@ -110,7 +109,7 @@ class HandoffService:
                                               Message.sender == "customer").order_by(Message.id)
                     )
                     # Button payloads and bare "转人工" are not the customer's own account.
-                    if not m.text.startswith("/") and m.text.strip() not in HUMAN_REQUEST_TEXTS
+                    if not m.text.startswith("/") and m.text.strip() not in replies.HUMAN_REQUEST_TEXTS
                 ]
                 text = "\n".join(customer_words[-6:])
                 labels = self._classify(text, reason, category, category_confidence)

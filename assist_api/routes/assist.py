@@ -10,17 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
-from assist_api.handoffs.replies import _local
+from assist_api.handoffs.replies import local_time
+from assist_api.routes.validation import plain_text
 
 router = APIRouter(prefix="/api/assist", tags=["agent assist"])
-
-
-def _text_ok(v: str) -> str:
-    if "\x00" in v:
-        raise ValueError("must not contain NUL characters")
-    if not v.strip():
-        raise ValueError("text is empty")
-    return v
 
 
 class ClassifyRequest(BaseModel):
@@ -31,7 +24,7 @@ class ClassifyRequest(BaseModel):
     @field_validator("text")
     @classmethod
     def _text(cls, v: str) -> str:
-        return _text_ok(v)
+        return plain_text(v)
 
 
 class Label(BaseModel):
@@ -68,7 +61,7 @@ class SuggestRequest(BaseModel):
         if not self.conversation_id and not (self.text and self.text.strip()):
             raise ValueError("give a conversation_id or a non-empty text")
         if self.text is not None:
-            _text_ok(self.text)
+            plain_text(self.text)
         return self
 
 
@@ -112,7 +105,7 @@ def _suggest(state: Any, body: SuggestRequest, agent: Principal) -> dict:
         levels = state.handoffs.levels
         variables.update({
             "ticket_id": str(handoff.id),
-            "sla_deadline": _local(levels, handoff.first_response_due if not handoff.first_response_at
+            "sla_deadline": local_time(levels, handoff.first_response_due if not handoff.first_response_at
                                    else handoff.resolution_due),
             # "王女士" reads naturally in "您好{customer_name}，"; nothing when unknown.
             "customer_name": (handoff.customer_profile or {}).get("name", ""),

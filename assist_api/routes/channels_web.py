@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from assist_api.conversations.service import ConversationNotFound
+from assist_api.routes.validation import plain_text
 
 router = APIRouter(prefix="/api/channels/web", tags=["web channel"])
 
@@ -35,11 +36,8 @@ class CustomerMessage(BaseModel):
 
     @field_validator("text", "customer_id")
     @classmethod
-    def _no_nul(cls, v: str) -> str:
-        # PostgreSQL text cannot hold NUL; refuse it for every backend alike.
-        if "\x00" in v:
-            raise ValueError("must not contain NUL characters")
-        return v
+    def _text(cls, v: str) -> str:
+        return plain_text(v)
 
 
 class Button(BaseModel):
@@ -61,8 +59,6 @@ class ChannelReply(BaseModel):
 @router.post("/messages", response_model=ChannelReply, response_model_exclude_none=True)
 async def post_message(body: CustomerMessage, request: Request) -> ChannelReply:
     """A customer message from the web channel. Stored (PII masked), then routed by the conversation's state: answered by the bot, or queued for the agent (no replies) after a handoff."""
-    if not body.text.strip():
-        raise HTTPException(422, "text is empty")
     try:
         result = await request.app.state.gateway.handle(
             "web", body.customer_id, body.text.strip(), body.conversation_id, body.profile)

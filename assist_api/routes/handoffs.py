@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
 from assist_api.handoffs.replies import resolution_check
+from assist_api.routes.validation import plain_text
 from assist_api.handoffs.service import HandoffConflict, HandoffNotFound, handoff_json
 
 router = APIRouter(prefix="/api", tags=["handoffs"])
@@ -98,12 +99,8 @@ class AgentMessage(BaseModel):
 
     @field_validator("text")
     @classmethod
-    def _no_nul(cls, v: str) -> str:
-        if "\x00" in v:
-            raise ValueError("must not contain NUL characters")
-        if not v.strip():
-            raise ValueError("text is empty")
-        return v
+    def _text(cls, v: str) -> str:
+        return plain_text(v)
 
 
 @router.get("/conversations/{conversation_id}/messages")

@@ -67,6 +67,9 @@ class LexicalRetriever:
                 model = bm25s.BM25(k1=self.k1, b=self.b)
                 model.index(corpora[name], show_progress=False)
                 self._bm25[name] = model
+        self._compute_idf()
+
+    def _compute_idf(self) -> None:
         df = Counter(t for tokens in self._doc_tokens for t in tokens)
         n = len(self._doc_tokens)
         # Lucene's BM25 idf over the question documents, the same formula bm25s scores with.
@@ -101,10 +104,7 @@ class LexicalRetriever:
         self._bm25 = {}
         if self._doc_tokens:
             self._bm25 = {name: bm25s.BM25.load(str(directory / name)) for name in FIELDS}
-        df = Counter(t for tokens in self._doc_tokens for t in tokens)
-        n = len(self._doc_tokens)
-        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-        self._max_idf = max(self._idf.values(), default=1.0)
+        self._compute_idf()
 
     # ---- search --------------------------------------------------------------------------
     def search(self, query: str, limit: int) -> dict[int, EntryScore]:

@@ -33,9 +33,3 @@ class LiveEngine:
                 finally:
                     self._refreshing.release()
         return self._engine
-
-    def refresh_now(self) -> SearchEngine:
-        with self._refreshing:
-            self._engine = open_engine(self.store, self.settings)
-            self._checked_at = time.monotonic()
-        return self._engine
