@@ -6,7 +6,7 @@ Starts the real stack on loopback (stack.local: Rasa server, action server, gate
 then plays 10-turn conversations with 1 and with 10 running concurrently, first straight to
 Rasa's REST channel (bare Rasa, same model, same action server), then through the gateway's
 web channel (which also stores every message and routes by conversation state). Bounded: at
-most repeats × 10 conversations × 10 turns per measurement.
+most max(repeats × conversations, 10) conversations × 10 turns per measurement.
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ async def conversation(client: httpx.AsyncClient, target: str, latencies: list[f
 
 
 async def measure(base_url: str, target: str, concurrency: int, repeats: int) -> dict:
+    # At least 100 turns per measurement: a single conversation's 30 turns were too noisy
+    # (its gateway/Rasa ratio moved between 0.68 and 0.85 across identical runs).
+    repeats = max(repeats, -(-100 // (concurrency * len(TURNS))))
     latencies: list[float] = []
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         await conversation(client, target, [])  # warm-up, not counted
