@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     lexical_entry_weight: float = 0.7
     lexical_answer_weight: float = 0.3
 
+    # Dense retrieval, the sentence-embedding half of hybrid search. The model directory may
+    # hold any sentence-transformers model; by default the one this project trains and ships.
+    dense_search: bool = True
+    embedding_model_dir: Path = PROJECT_ROOT / "kb" / "embedding" / "model"
+    # Up to this many question vectors are searched exactly; above it an HNSW graph.
+    dense_exact_max: int = 50_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 128
+
     # Confidence calibration and decision thresholds. The calibration file holds the model
     # fitted by `kb tune` on the dev split and the thresholds it chose; the two threshold
     # settings below override the file when set.

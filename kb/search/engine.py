@@ -10,15 +10,18 @@ from typing import Any, Iterable
 
 from config.settings import Settings
 from kb.search.calibration import Calibrator, Thresholds
+from kb.search.dense import DenseRetriever
 from kb.search.decision import Decision, decide
 from kb.search.documents import IndexedEntry, build_documents
 from kb.search.fusion import Candidate, fuse
 from kb.search.lexical import LexicalRetriever
+from kb.search.encoder import load_encoder, model_fingerprint
 from kb.search.retriever import Retriever
+from kb.search.vector_index import HnswParams
 
 ENTRIES_FILE = "entries.json"
 # Bumped whenever what `save` writes changes shape; older indexes are rebuilt, not misread.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 
 
 class QueryError(ValueError):
@@ -64,8 +67,8 @@ class SearchResponse:
 
 
 def make_retrievers(settings: Settings) -> list[Retriever]:
-    """The retrievers hybrid search combines; the dense one joins this list."""
-    return [
+    """The retrievers hybrid search combines: lexical always, dense unless switched off."""
+    retrievers: list[Retriever] = [
         LexicalRetriever(
             k1=settings.bm25_k1,
             b=settings.bm25_b,
@@ -74,6 +77,20 @@ def make_retrievers(settings: Settings) -> list[Retriever]:
             answer_weight=settings.lexical_answer_weight,
         )
     ]
+    if settings.dense_search:
+        retrievers.append(
+            DenseRetriever(
+                load_encoder(settings.embedding_model_dir),
+                exact_max=settings.dense_exact_max,
+                hnsw=HnswParams(settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search),
+            )
+        )
+    return retrievers
+
+
+def encoder_fingerprint(settings: Settings) -> str | None:
+    """Which embedding model an index must have been built with (None: no dense half)."""
+    return model_fingerprint(settings.embedding_model_dir) if settings.dense_search else None
 
 
 def validate_query(query: str, max_chars: int) -> str:
@@ -133,6 +150,7 @@ class SearchEngine:
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "entries": len(self.entries),
             "retrievers": [r.name for r in self.retrievers],
+            "encoder": encoder_fingerprint(self.settings),
         }
 
     @classmethod
@@ -149,6 +167,13 @@ class SearchEngine:
     # ---- search --------------------------------------------------------------------------
     def candidates(self, query: str, limit: int) -> list[Candidate]:
         per_retriever = {r.name: r.search(query, limit) for r in self.retrievers}
+        # A retriever that can score any entry also scores what the others found, so every
+        # candidate carries every retriever's evidence.
+        found = {e for hits in per_retriever.values() for e in hits}
+        for r in self.retrievers:
+            if hasattr(r, "rescore"):
+                missing = sorted(found - per_retriever[r.name].keys())
+                per_retriever[r.name].update(r.rescore(query, missing))
         return fuse(per_retriever, limit)
 
     def search(self, query: str, top_k: int = 5) -> SearchResponse:

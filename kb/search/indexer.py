@@ -6,7 +6,8 @@ import hashlib
 from pathlib import Path
 
 from config.settings import Settings
-from kb.search.engine import INDEX_FORMAT, SearchEngine
+from kb.search.dense import StaleIndexError
+from kb.search.engine import INDEX_FORMAT, SearchEngine, encoder_fingerprint
 from kb.search.index_store import IndexStore
 from kb.store import KBStore
 
@@ -30,18 +31,25 @@ def rebuild(store: KBStore, settings: Settings) -> tuple[SearchEngine, Path]:
 
 def open_engine(store: KBStore, settings: Settings, rebuild_if_stale: bool = True) -> SearchEngine:
     """The current index, rebuilt first when missing, of an older format, built for another
-    database, or older than the store's revision."""
+    database or with another embedding model, or older than the store's revision."""
     versions = index_store(settings, store.database_url)
     path = versions.current()
     if path is not None:
         manifest = versions.current_manifest()
-        fresh = (
+        compatible = (
             manifest.get("format") == INDEX_FORMAT
+            and manifest.get("encoder") == encoder_fingerprint(settings)
+        )
+        fresh = (
+            compatible
             and manifest.get("database") == _describe_db(store.database_url)
             and manifest.get("revision") == store.revision()
         )
-        if fresh or (not rebuild_if_stale and manifest.get("format") == INDEX_FORMAT):
-            return SearchEngine.load(path, settings, manifest.get("revision"))
+        if fresh or (not rebuild_if_stale and compatible):
+            try:
+                return SearchEngine.load(path, settings, manifest.get("revision"))
+            except StaleIndexError:
+                pass  # the model changed between the check and the load: build anew
     engine, _ = rebuild(store, settings)
     return engine
 
