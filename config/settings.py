@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     # Dense retrieval, the sentence-embedding half of hybrid search. The model directory may
     # hold any sentence-transformers model; by default the one this project trains and ships.
     dense_search: bool = True
+    lexical_search: bool = True  # off only to measure dense search alone
     embedding_model_dir: Path = PROJECT_ROOT / "kb" / "embedding" / "model"
     # Up to this many question vectors are searched exactly; above it an HNSW graph.
     dense_exact_max: int = 50_000

@@ -211,6 +211,39 @@ def tune(
         )
 
 
+@app.command()
+def train(
+    output: Annotated[Path, typer.Option("--out", help="Directory for the fine-tuned model.")],
+    epochs: Annotated[int, typer.Option(min=1, max=20, help="Passes over the KB's question pairs.")] = 1,
+    base: Annotated[Optional[Path], typer.Option(help="Model to start from (default: the configured one).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same model).")] = 0,
+    db: DbOption = None,
+) -> None:
+    """Fine-tune the embedding model on this KB's own standard and similar questions.
+
+    Use it by setting CS_EMBEDDING_MODEL_DIR to the output directory, then `kb tune` on a dev
+    split (its scores differ from the base model's, so the calibration must be refitted).
+    """
+    from kb.embedding.finetune import entry_pairs, finetune_on_pairs
+
+    with _errors():
+        settings = get_settings()
+        pairs = entry_pairs(_store(db).published())
+        if not pairs:
+            raise CLIError("no published entry has similar questions: nothing to learn from")
+        with _progress() as progress:
+            task = progress.add_task(f"fine-tuning on {len(pairs)} question pairs", total=1000)
+            stats = finetune_on_pairs(
+                base or settings.embedding_model_dir, pairs, output, epochs=epochs, seed=seed,
+                progress=lambda done: progress.update(task, completed=int(done * 1000)),
+            )
+        out.print(
+            f"model written to {output} ({stats['pairs']} pairs, {stats['seconds']} s); use it with "
+            f"CS_EMBEDDING_MODEL_DIR={output}, then run `kb tune` on a dev split",
+            highlight=False,
+        )
+
+
 @app.command("list")
 def list_(
     status: Annotated[Optional[Status], typer.Option("--status")] = None,

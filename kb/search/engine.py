@@ -67,16 +67,20 @@ class SearchResponse:
 
 
 def make_retrievers(settings: Settings) -> list[Retriever]:
-    """The retrievers hybrid search combines: lexical always, dense unless switched off."""
-    retrievers: list[Retriever] = [
-        LexicalRetriever(
-            k1=settings.bm25_k1,
-            b=settings.bm25_b,
-            ngram_sizes=settings.char_ngram_sizes,
-            entry_weight=settings.lexical_entry_weight,
-            answer_weight=settings.lexical_answer_weight,
+    """The retrievers hybrid search combines: lexical and dense, unless one is switched off."""
+    if not (settings.lexical_search or settings.dense_search):
+        raise ValueError("lexical_search and dense_search are both off: nothing would search")
+    retrievers: list[Retriever] = []
+    if settings.lexical_search:
+        retrievers.append(
+            LexicalRetriever(
+                k1=settings.bm25_k1,
+                b=settings.bm25_b,
+                ngram_sizes=settings.char_ngram_sizes,
+                entry_weight=settings.lexical_entry_weight,
+                answer_weight=settings.lexical_answer_weight,
+            )
         )
-    ]
     if settings.dense_search:
         retrievers.append(
             DenseRetriever(
@@ -151,6 +155,7 @@ class SearchEngine:
             "entries": len(self.entries),
             "retrievers": [r.name for r in self.retrievers],
             "encoder": encoder_fingerprint(self.settings),
+            "lexical": self.settings.lexical_search,
         }
 
     @classmethod

@@ -39,6 +39,7 @@ def open_engine(store: KBStore, settings: Settings, rebuild_if_stale: bool = Tru
         compatible = (
             manifest.get("format") == INDEX_FORMAT
             and manifest.get("encoder") == encoder_fingerprint(settings)
+            and manifest.get("lexical", True) == settings.lexical_search
         )
         fresh = (
             compatible
