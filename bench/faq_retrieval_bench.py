@@ -76,7 +76,8 @@ def main() -> int:
         ]
         finetune = None
         if not args.no_finetune:
-            from kb.embedding.finetune import entry_pairs, finetune_on_pairs
+            from kb.embedding.finetune import finetune_on_pairs
+            from kb.embedding.kb_pairs import entry_pairs
 
             model_dir = work / "kb-model"
             finetune = finetune_on_pairs(Settings().embedding_model_dir, entry_pairs(store.published()),

@@ -224,7 +224,8 @@ def train(
     Use it by setting CS_EMBEDDING_MODEL_DIR to the output directory, then `kb tune` on a dev
     split (its scores differ from the base model's, so the calibration must be refitted).
     """
-    from kb.embedding.finetune import entry_pairs, finetune_on_pairs
+    from kb.embedding.finetune import finetune_on_pairs
+    from kb.embedding.kb_pairs import entry_pairs
 
     with _errors():
         settings = get_settings()
