@@ -1,0 +1,1 @@
+"""Channel adapters at the gateway's edge (the web channel lives in assist_api/routes)."""

@@ -1,0 +1,97 @@
+"""The WeChat channel's parts on their own: text rendering and choices, the timestamp window,
+the safe XML parser, and the durable stores (dedup, nonces, outbox) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import xmltodict
+
+from assist_api.channels.wechat import xmlsafe
+from assist_api.channels.wechat.client import DeliveryError
+from assist_api.channels.wechat.inbox import Inbox
+from assist_api.channels.wechat.outbox import Outbox
+from assist_api.channels.wechat.security import NonceGuard, Refused, check_timestamp
+from assist_api.channels.wechat.text import choose, flatten_markdown, render, split
+from db.engine import session_factory
+from db.migrate import upgrade
+from tests.wechat_fake import text_xml
+
+
+def test_markdown_is_flattened_and_buttons_numbered_across_the_turn():
+    text = render([
+        {"text": "## 宽带掉线\n请先**重启光猫**，详见[报修指南](https://example.com/g)。\n- 检查网线"},
+        {"text": "您是不是想问：", "buttons": [{"title": "宽带报修", "payload": "/a"}, {"title": "转人工", "payload": "/h"}]},
+    ])
+    assert text.startswith("宽带掉线\n请先重启光猫，详见报修指南（https://example.com/g）。\n• 检查网线")
+    assert "1. 宽带报修\n2. 转人工\n（回复数字即可选择）" in text
+    assert render([]) is None
+    assert flatten_markdown("`10086`") == "10086"
+
+
+def test_a_choice_by_number_or_title_becomes_the_payload():
+    offered = [{"title": "有帮助", "payload": "/yes"}, {"title": "没帮助", "payload": "/no"}]
+    assert choose("2", offered) == "/no"
+    assert choose(" 有帮助 ", offered) == "/yes"
+    assert choose("3", offered) == "3"
+    assert choose("1", []) == "1"
+    assert choose("宽带", offered) == "宽带"
+
+
+def test_long_texts_are_split_under_wechats_limit():
+    text = "\n".join(f"第{i}段：" + "宽带" * 60 for i in range(40))
+    pieces = split(text)
+    assert len(pieces) > 1
+    assert all(len(p.encode()) <= 2000 for p in pieces)
+    assert "".join(p.replace("\n", "") for p in pieces) == text.replace("\n", "")
+    assert split("短") == ["短"]
+
+
+def test_the_timestamp_window():
+    assert check_timestamp("1000", 300, now=1200) == 1000
+    assert check_timestamp("700", 300, now=1000) == 700  # the edge of the window
+    for bad in ("699", "1301", "abc", ""):
+        with pytest.raises(Refused):
+            check_timestamp(bad, 300, now=1000)
+
+
+def test_the_xml_parser_refuses_dtds_and_entities_in_any_spelling():
+    ok = xmlsafe.parse(text_xml("o1", "你好", msg_id=5))
+    assert ok.type == "text" and ok.content == "你好" and ok.id == 5
+    for payload in ('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml/>',
+                    '<!doctype xml><xml><MsgType>text</MsgType></xml>',
+                    '<!ENTITY e "x"><xml/>', "<xml>" + "a" * 70_000 + "</xml>",
+                    "<xml><FromUserName>o</FromUserName></xml>", "<other/>"):
+        with pytest.raises(xmlsafe.BadXML):
+            xmlsafe.parse(payload)
+    # The second layer on its own: xmltodict (what wechatpy uses) refuses entity declarations.
+    with pytest.raises(ValueError):
+        xmltodict.parse('<!DOCTYPE x [<!ENTITY e "boom">]><xml>&e;</xml>', disable_entities=True)
+
+
+def test_dedup_nonces_and_outbox_are_durable(db_url):
+    upgrade(db_url)
+    sessions = session_factory(db_url)
+    inbox = Inbox(sessions)
+    assert inbox.claim("msg:1", "o1", "text") is True
+    assert inbox.claim("msg:1", "o1", "text") is False  # a retry, even from another replica
+    assert inbox.state("msg:1").status == "processing"
+    inbox.finish("msg:1", "answered", None, "答复", "custom")
+    assert (inbox.state("msg:1").reply, inbox.state("msg:1").delivery) == ("答复", "custom")
+
+    outbox = Outbox(sessions, attempts=2, backoff_s=0.0)
+    [row] = outbox.claim_due()
+    assert (row.openid, row.text, row.source) == ("o1", "答复", "bot")
+    assert outbox.claim_due() == []  # being sent: nobody else takes it
+    assert outbox.failed_attempt(row.id, DeliveryError("HTTP 502", permanent=False)) == "pending"
+    [again] = outbox.claim_due()
+    assert outbox.failed_attempt(again.id, DeliveryError("HTTP 502", permanent=False)) == "failed"
+    [failed] = outbox.list(status="failed")
+    assert failed.attempts == 2 and failed.last_error == "HTTP 502"
+
+    guard = NonceGuard(sessions, 300)
+    guard.admit("n1", 1000, "hash-a")
+    guard.admit("n1", 1000, "hash-a")  # the identical request again
+    with pytest.raises(Refused):
+        guard.admit("n1", 1000, "hash-b")
+    with pytest.raises(Refused):
+        guard.admit("n1", 1001, "hash-a")
