@@ -1,0 +1,57 @@
+"""Server-sent events of one conversation: every stored message after a given id, then new
+ones as they are stored, plus the conversation's state when it changes.
+
+Messages are read from the database (not from process memory), so a customer connected to one
+gateway replica sees what an agent wrote through another. A stream ends after a while; the
+browser's EventSource reconnects with `Last-Event-ID` and continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import AsyncIterator, Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+
+from assist_api.conversations.service import ConversationNotFound, ConversationService
+
+
+def event(name: str, data: dict, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def conversation_events(
+    conversations: ConversationService,
+    conversation_id: str,
+    after: int,
+    *,
+    poll_s: float,
+    max_s: float,
+    heartbeat_s: float,
+    disconnected: Callable[[], Awaitable[bool]],
+) -> AsyncIterator[str]:
+    yield "retry: 1000\n\n"  # reconnect after a second when the stream drops
+    started = last_beat = time.monotonic()
+    state = None
+    while True:
+        rows = await run_in_threadpool(conversations.messages, conversation_id, after)
+        for row in rows:
+            after = row.id
+            yield event("message", row.__dict__, row.id)
+        try:
+            current = (await run_in_threadpool(conversations.get, conversation_id)).state
+        except ConversationNotFound:
+            return
+        if current != state:
+            state = current
+            yield event("state", {"state": state})
+        now = time.monotonic()
+        if now - started >= max_s or await disconnected():
+            return
+        if now - last_beat >= heartbeat_s:
+            last_beat = now
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(poll_s)

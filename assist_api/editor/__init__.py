@@ -1,0 +1,1 @@
+"""What the KB editor needs beyond the store: version diffs, trial searches, unanswered questions."""

@@ -1,0 +1,105 @@
+"""Questions the bot failed on, read from stored conversations: the customer's question before
+a "您是不是想问" (clarify), a "没有找到准确的答案" (no answer), a 没帮助 click, or a handoff the
+KB could have prevented (the customer asked for a human, two misses, two 没帮助)."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assist_api.conversations.models import Message
+from assist_api.handoffs.models import Handoff
+from assist_api.handoffs.replies import CONFIRM_PAYLOAD, DISPUTE_PAYLOAD, HUMAN_REQUEST_TEXTS
+
+# The bot's texts that mark a failed search (kept equal to actions/replies.py; a test checks).
+CLARIFY_PREFIX = "您是不是想问"
+NO_ANSWER_PREFIX = "抱歉，这个问题我暂时没有找到准确的答案"
+UNHELPFUL_PAYLOAD = "/feedback_unhelpful"
+# Handoffs the knowledge base might have prevented (not urgent faults, complaints or anger).
+KB_HANDOFF_REASONS = ("user_request", "no_answer", "unhelpful")
+KINDS = ("clarify", "no_answer", "unhelpful", "handoff")
+
+
+@dataclass
+class Unanswered:
+    text: str
+    kinds: dict[str, int] = field(default_factory=dict)
+    count: int = 0
+    last_at: str = ""
+    conversation_id: str = ""
+    entry_ids: list[str] = field(default_factory=list)  # entries marked 没帮助 for it
+
+    def add(self, kind: str, at: str, conversation_id: str, entry_id: str | None) -> None:
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        self.count += 1
+        if at >= self.last_at:
+            self.last_at, self.conversation_id = at, conversation_id
+        if entry_id and entry_id not in self.entry_ids:
+            self.entry_ids.append(entry_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "count": self.count, "kinds": self.kinds, "last_at": self.last_at,
+                "conversation_id": self.conversation_id, "entry_ids": self.entry_ids}
+
+
+def _is_question(text: str) -> bool:
+    t = text.strip()
+    return bool(t) and not t.startswith("/") and t not in HUMAN_REQUEST_TEXTS \
+        and t not in (CONFIRM_PAYLOAD, DISPUTE_PAYLOAD)
+
+
+def _entry_of(payload: str) -> str | None:
+    try:
+        return json.loads(payload[len(UNHELPFUL_PAYLOAD):]).get("entry_id")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _key(text: str) -> str:
+    return "".join(text.split()).rstrip("？?。！!").lower()
+
+
+def unanswered_questions(sessions: sessionmaker[Session], scan: int, limit: int = 100,
+                         kind: str | None = None) -> list[dict[str, Any]]:
+    """Most frequent first, then most recent; the same question asked twice counts twice."""
+    with sessions() as session:
+        recent = list(session.scalars(select(Message).order_by(Message.id.desc()).limit(scan)))
+        conversation_ids = {m.conversation_id for m in recent}
+        handed = {h.conversation_id: h for h in session.scalars(
+            select(Handoff).where(Handoff.conversation_id.in_(conversation_ids),
+                                  Handoff.reason.in_(KB_HANDOFF_REASONS)))} if conversation_ids else {}
+    found: OrderedDict[str, Unanswered] = OrderedDict()
+
+    def note(question: Message | None, kind_: str, at: Message, entry_id: str | None = None) -> None:
+        if question is None:
+            return
+        item = found.setdefault(_key(question.text), Unanswered(question.text.strip()))
+        item.add(kind_, at.created_at.isoformat(), at.conversation_id, entry_id)
+
+    last_question: dict[str, Message] = {}
+    questions: dict[str, list[Message]] = {}
+    for m in sorted(recent, key=lambda m: m.id):
+        question = last_question.get(m.conversation_id)
+        if m.sender == "customer":
+            if m.text.startswith(UNHELPFUL_PAYLOAD):
+                note(question, "unhelpful", m, _entry_of(m.text))
+            elif _is_question(m.text):
+                last_question[m.conversation_id] = m
+                questions.setdefault(m.conversation_id, []).append(m)
+        elif m.sender == "bot":
+            if m.text.startswith(CLARIFY_PREFIX):
+                note(question, "clarify", m)
+            elif m.text.startswith(NO_ANSWER_PREFIX):
+                note(question, "no_answer", m)
+    for conversation_id, handoff in handed.items():
+        before = [m for m in questions.get(conversation_id, []) if m.created_at <= handoff.created_at]
+        if before:
+            note(before[-1], "handoff", before[-1])
+    items = [i for i in found.values() if kind is None or kind in i.kinds]
+    items.sort(key=lambda i: (i.count, i.last_at), reverse=True)
+    return [i.to_json() for i in items[:limit]]

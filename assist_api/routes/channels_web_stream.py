@@ -1,0 +1,81 @@
+"""The web widget's live stream: server-sent events of the customer's own conversation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from assist_api.conversations import stream_token
+from assist_api.conversations.csat import CsatRefused
+from assist_api.conversations.live import conversation_events
+from assist_api.conversations.service import ConversationNotFound
+
+router = APIRouter(prefix="/api/channels/web", tags=["web channel"])
+
+
+async def _own_conversation(request: Request, conversation_id: str, token: str):
+    """The conversation this token opens; the same 404 for wrong tokens and unknown ids."""
+    try:
+        conv = await run_in_threadpool(request.app.state.conversations.get, conversation_id)
+    except ConversationNotFound:
+        conv = None
+    if conv is None or not stream_token.verify(request.app.state.service_token, conv.id,
+                                               conv.customer_id, token):
+        raise HTTPException(404, "no such conversation for this token")
+    return conv
+
+STREAM_DOC = """Server-sent events for one conversation, for the customer who owns it (the `token` is the
+`X-Conversation-Token` header of the gateway's replies to that customer). Events: `message`
+(id = the message id; data = `{"id", "sender", "text", "buttons"?, "created_at"}`) for every
+message after `after` (or the `Last-Event-ID` a reconnecting browser sends), then for new
+ones as they are stored; `state` (`{"state": "bot" | "queued" | "agent" | "closed"}`) when the
+conversation's state changes. The stream ends after a few minutes and the browser reconnects
+where it stopped. A wrong token, an unknown conversation and another customer's conversation
+all get the same 404."""
+
+
+@router.get("/conversations/{conversation_id}/events", description=STREAM_DOC,
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {"example":
+                'id: 42\nevent: message\ndata: {"id": 42, "sender": "agent", "text": "您好，我是客服小李。", '
+                '"buttons": null, "created_at": "2026-11-24T08:00:00+00:00"}\n\n'}}},
+                       404: {"description": "no such conversation for this token"}})
+async def conversation_stream(
+    conversation_id: str,
+    request: Request,
+    token: str = Query(min_length=1, max_length=100, description="The conversation's stream token."),
+    after: int = Query(0, ge=0, description="Send messages with a larger id than this."),
+    last_event_id: str | None = Header(default=None),
+) -> StreamingResponse:
+    conversations = request.app.state.conversations
+    conv = await _own_conversation(request, conversation_id, token)
+    if last_event_id and last_event_id.isdigit():
+        after = max(after, int(last_event_id))
+    settings = request.app.state.settings
+    events = conversation_events(
+        conversations, conv.id, after,
+        poll_s=settings.live_poll_interval_s, max_s=settings.live_stream_max_s,
+        heartbeat_s=settings.live_heartbeat_s, disconnected=request.is_disconnected,
+    )
+    return StreamingResponse(events, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+class Csat(BaseModel):
+    score: int = Field(ge=1, le=5, examples=[5], description="1 (very dissatisfied) to 5 (very satisfied).")
+
+
+@router.post("/conversations/{conversation_id}/csat", status_code=201,
+             responses={404: {"description": "no such conversation for this token"},
+                        409: {"description": "still open, not served by an agent, or rated already"}})
+async def rate_conversation(conversation_id: str, body: Csat, request: Request,
+                            token: str = Query(min_length=1, max_length=100)) -> dict:
+    """The customer's satisfaction score (1–5) for a closed conversation an agent served, once per conversation; `token` as for the stream."""
+    conv = await _own_conversation(request, conversation_id, token)
+    try:
+        rating = await run_in_threadpool(request.app.state.csat.rate, conv.id, body.score)
+    except CsatRefused as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {"conversation_id": conv.id, "score": rating.score, "handoff_id": rating.handoff_id}
