@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from assist_api.observability.context import HEADER, request_id
+
 
 class GatewayError(Exception):
     pass
@@ -21,7 +23,9 @@ class GatewayClient:
         last: Exception | None = None
         for _ in range(2):
             try:
-                response = await self._client.request(method, path, **kwargs)
+                # The request id of the turn (from the message metadata) reaches the gateway's logs.
+                headers = {HEADER: rid} if (rid := request_id()) else None
+                response = await self._client.request(method, path, headers=headers, **kwargs)
             except httpx.HTTPError as exc:
                 last = exc
                 continue

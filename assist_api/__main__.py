@@ -8,7 +8,8 @@ from config.settings import get_settings
 
 def main() -> None:
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    # Access lines come from the app itself (JSON, with request ids): assist_api/observability.
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, access_log=False)
 
 
 if __name__ == "__main__":

@@ -6,17 +6,26 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from assist_api.assist.classifier import ensure_trained
 from assist_api.assist.config import load_config
 from assist_api.assist.suggest import Suggester
 from assist_api.assist.templates import TemplateStore
 from assist_api.auth.keys import KeyStore
+from assist_api.conversations import stream_token
+from assist_api.conversations.csat import CsatService
 from assist_api.conversations.gateway import Gateway
 from assist_api.conversations.rasa_client import RasaClient
 from assist_api.conversations.service import ConversationService
 from assist_api.handoffs.service import HandoffService
-from assist_api.routes import assist, channels_web, handoffs, health, internal, kb, templates
+from assist_api.observability.logs import configure_logging
+from assist_api.observability.middleware import RequestObserver
+from assist_api.routes import (assist, channels_web, channels_web_stream, handoffs, health, internal, kb,
+                               kb_editor, me, templates, ui)
+from assist_api.routes import channels_wechat
+from assist_api.routes import metrics as metrics_route
+from assist_api.routes import reports
 from config.settings import Settings, get_settings
 from db.engine import session_factory
 from db.migrate import upgrade
@@ -30,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging("gateway", settings.log_format)
         upgrade(settings.database_url)
         sessions = session_factory(settings.database_url)
         store = KBStore(settings.database_url)
@@ -41,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         template_store.seed(settings.assist_templates_file)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
         app.state.settings = settings
+        app.state.sessions = sessions
+        app.state.csat = CsatService(sessions)
         app.state.store = store
         app.state.search = LiveEngine(store, settings)
         app.state.conversations = conversations
@@ -62,6 +73,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "agent assist (classification and reply suggestions) and the template library.",
         lifespan=lifespan,
     )
-    for module in (health, kb, channels_web, handoffs, assist, templates, internal):
+    for module in (health, kb, channels_web, channels_web_stream, handoffs, assist, templates, internal,
+                   me, kb_editor, ui):
         app.include_router(module.router)
+    app.include_router(channels_wechat.router)  # WeChat official account (own lifespan)
+    app.include_router(reports.router)  # supervisor reports, unanswered-question mining
+    app.include_router(reports.page_router)
+    app.include_router(metrics_route.router)  # Prometheus
+    ui.mount_static(app)
+    app.add_middleware(
+        CORSMiddleware, allow_origins=list(settings.widget_allowed_origins), allow_methods=["GET", "POST"],
+        allow_headers=["content-type", "last-event-id"], expose_headers=[stream_token.HEADER], max_age=600)
+    app.add_middleware(RequestObserver, service="gateway")  # request ids, metrics, access log
     return app

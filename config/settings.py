@@ -118,6 +118,17 @@ class Settings(BaseSettings):
     handoff_after_no_answers: int = 2
     handoff_after_unhelpful: int = 2
 
+    # ---- Browser UIs (widget, agent console, KB editor) and the widget's live stream ----
+    # How often an open customer stream looks for new messages, how long one stream lasts
+    # before the browser reconnects (resuming from the last message id), and the keep-alive.
+    live_poll_interval_s: float = 0.25
+    live_stream_max_s: float = 300.0
+    live_heartbeat_s: float = 15.0
+    # How many recent conversations the editor's unanswered-questions list looks through.
+    unanswered_scan_messages: int = 20_000
+    # Sites allowed to embed the widget (CORS; the API's credentials are never sent cross-site).
+    widget_allowed_origins: tuple[str, ...] = ("*",)
+
     @property
     def resolved_index_dir(self) -> Path:
         return self.index_dir or (self.var_dir / "index")
@@ -147,6 +158,38 @@ class Settings(BaseSettings):
             except FileExistsError:
                 tmp.unlink()
         return path.read_text("utf-8").strip()
+
+    # ---- WeChat official-account channel (assist_api/channels/wechat) ----------------------
+    # The channel answers only when the token (the one entered on the account's server
+    # configuration page) is set. Safe mode (AES) also needs the EncodingAESKey and the app id;
+    # the customer-service message API needs the app id and secret.
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_token: str | None = None
+    wechat_encoding_aes_key: str | None = None
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    # WeChat waits 5 s for a passive reply; an answer not ready within this budget is sent
+    # later through the customer-service message API (capped at 4.5 s in code).
+    wechat_passive_reply_budget_s: float = 4.0
+    # Requests whose timestamp is further than this from our clock are refused (replays).
+    wechat_max_clock_skew_s: int = 300
+    # Customer-service API delivery: attempts per message, first back-off (doubles), timeout.
+    wechat_delivery_attempts: int = 5
+    wechat_delivery_backoff_s: float = 2.0
+    wechat_api_timeout_s: float = 5.0
+
+    # ---- Supervisor reports, unanswered-question mining, observability (assist_api/reports) --
+    # An entry is flagged for review with at least this many 没帮助 marks in the report's range
+    # making up at least this share of its marks (and always once its review_due has passed).
+    reports_flag_min_unhelpful: int = 3
+    reports_flag_unhelpful_rate: float = 0.5
+    # Unanswered-question mining: questions looked at (most recent first), the cosine distance
+    # under which two questions join one cluster (average linkage), the smallest cluster shown.
+    mining_max_questions: int = 5_000
+    mining_distance_threshold: float = 0.5
+    mining_min_cluster_size: int = 3
+    # Logs: "json" (one object a line, with request and conversation ids) or "text".
+    log_format: str = "json"
 
 
 @lru_cache(maxsize=1)

@@ -56,7 +56,8 @@ def services(settings: Settings, base_env: dict[str, str]) -> list[Service]:
         ),
         Service(
             name="actions",
-            command=[python, "-m", "rasa_sdk", "--actions", "actions",
+            # rasa-sdk's server with /metrics and JSON logs (actions/server.py)
+            command=[python, "-m", "actions.server", "--actions", "actions",
                      "--port", str(settings.action_server_port)],
             health_url=f"http://127.0.0.1:{settings.action_server_port}/health",
             env=base_env,

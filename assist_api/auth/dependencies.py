@@ -12,6 +12,7 @@ from assist_api.auth.keys import Principal, Role
 GRANTS = {
     Role.agent: {Role.agent, Role.admin},
     Role.editor: {Role.editor, Role.admin},
+    Role.supervisor: {Role.supervisor, Role.admin},
     Role.admin: {Role.admin},
 }
 
@@ -25,6 +26,14 @@ def _bearer(authorization: str | None, x_api_key: str | None) -> str | None:
 
 
 def require(role: Role):
+    return require_any(role)
+
+
+def require_any(*roles: Role):
+    """Callers holding any role that one of `roles` grants (admin holds them all)."""
+    allowed = set().union(*(GRANTS[r] for r in roles))
+    needed = " or ".join(r.value for r in roles)
+
     def dependency(
         request: Request,
         authorization: str | None = Header(default=None),
@@ -38,8 +47,8 @@ def require(role: Role):
         if principal is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked credentials",
                                 headers={"WWW-Authenticate": "Bearer"})
-        if principal.role not in GRANTS[role]:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role.value} role")
+        if principal.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {needed} role")
         return principal
 
     return Depends(dependency)

@@ -21,6 +21,7 @@ from db.base import utcnow
 class Role(StrEnum):
     agent = "agent"
     editor = "editor"
+    supervisor = "supervisor"  # reports and unanswered-question mining
     admin = "admin"
 
 

@@ -15,6 +15,7 @@ from assist_api.conversations.service import ConversationService
 from assist_api.handoffs import replies
 from assist_api.handoffs.models import HandoffReason
 from assist_api.handoffs.service import HandoffService
+from assist_api.observability.context import CONVERSATION_ID, METADATA_KEY, request_id
 
 log = logging.getLogger("gateway")
 
@@ -38,6 +39,7 @@ class Gateway:
         # Stored before routing: whatever happens next, the customer's message is not lost.
         conv = await run_in_threadpool(self.conversations.receive, channel, customer_id,
                                        conversation_id, text, profile)
+        CONVERSATION_ID.set(conv.id)  # for the logs of the rest of this request
         if text.strip() in (replies.CONFIRM_PAYLOAD, replies.DISPUTE_PAYLOAD):
             # An answer to the resolution check; a stale click on an old check does nothing.
             return await run_in_threadpool(self._customer_verdict, conv.id, customer_id, text.strip())
@@ -46,7 +48,9 @@ class Gateway:
             return GatewayReply(conv.id, conv.state, [])
         try:
             # Rasa keeps its own tracker store, so it gets the masked text too.
-            bot_replies = await self.rasa.send(conv.id, mask_pii(text), {"channel": channel})
+            # The request id travels in the message metadata to the action server's logs.
+            bot_replies = await self.rasa.send(conv.id, mask_pii(text),
+                                               {"channel": channel, METADATA_KEY: request_id()})
             if not bot_replies:
                 # Every path of the bot answers something; nothing back means an action failed
                 # (typically the action server is down), and the customer must not get silence.

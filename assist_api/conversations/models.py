@@ -21,7 +21,8 @@ class ConversationState(StrEnum):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_customer", "channel", "customer_id", "created_at"),)
+    __table_args__ = (Index("ix_conversations_customer", "channel", "customer_id", "created_at"),
+                      Index("ix_conversations_created_at", "created_at"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))

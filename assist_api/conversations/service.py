@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assist_api.conversations.models import AnswerFeedback, Conversation, ConversationState, Message
 from assist_api.conversations.pii import mask_pii
+from assist_api.conversations.turns import record_turn
+from assist_api.observability import metrics
 from db.base import utcnow
 
 
@@ -34,6 +36,9 @@ class StoredMessage:
 class ConversationService:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        # Called for every add_message (agent and system messages) inside its transaction, so
+        # a channel can record what it must deliver atomically with the message (WeChat outbox).
+        self.message_hooks: list[Callable[[Session, Conversation, Message], None]] = []
 
     def receive(self, channel: str, customer_id: str, conversation_id: str | None, text: str,
                 profile: dict[str, str] | None = None) -> Conversation:
@@ -56,6 +61,7 @@ class ConversationService:
             for r in replies:
                 session.add(Message(conversation_id=conversation_id, sender="bot",
                                     text=mask_pii(r["text"]), buttons=r.get("buttons")))
+            record_turn(session, conversation_id, replies)  # the bot's decision, for reports
             conv = session.get(Conversation, conversation_id)
             session.refresh(conv)
             return conv.state
@@ -111,6 +117,8 @@ class ConversationService:
             conv = session.get(Conversation, conversation_id)
             conv.updated_at = utcnow()
             session.flush()
+            for hook in self.message_hooks:
+                hook(session, conv, msg)
             return msg
 
     def set_state(self, session: Session, conversation_id: str, state: ConversationState) -> None:
@@ -133,6 +141,7 @@ class ConversationService:
             if session.get(Conversation, conversation_id) is None:
                 raise ConversationNotFound(conversation_id)
             session.add(AnswerFeedback(conversation_id=conversation_id, entry_id=entry_id, helpful=helpful))
+        metrics.FEEDBACK.labels("true" if helpful else "false").inc()
 
     def transcript(self, session: Session, conversation_id: str) -> list[dict[str, Any]]:
         rows = session.scalars(

@@ -15,6 +15,7 @@ from assist_api.conversations.service import ConversationNotFound, ConversationS
 from assist_api.handoffs import replies, triage
 from assist_api.handoffs.models import Handoff, HandoffEvent, HandoffReason, HandoffStatus
 from assist_api.handoffs.service_levels import ServiceLevels
+from assist_api.observability import metrics
 from config.settings import Settings
 from db.base import utcnow
 
@@ -143,6 +144,8 @@ class HandoffService:
                 self.conversations.set_state(session, conversation_id, ConversationState.queued)
                 outcome_id, created = handoff.id, True
         handoff = self.get(outcome_id)
+        if created:
+            metrics.HANDOFFS.labels(handoff.reason, handoff.priority).inc()
         return HandoffOutcome(handoff, created, self.queue_position(handoff.id),
                               self.levels.in_business_hours(now))
 
@@ -292,8 +295,11 @@ class HandoffService:
         if handoff.status == HandoffStatus.assigned.value:
             self.transition(handoff_id, "start", agent)
         if handoff.first_response_at is None:
+            now = utcnow()
             with self._sessions.begin() as session:
-                session.get(Handoff, handoff_id).first_response_at = utcnow()
+                session.get(Handoff, handoff_id).first_response_at = now
+            if now > handoff.first_response_due:
+                metrics.SLA_BREACHES.labels(handoff.priority).inc()
 
 
 AT_RISK_SHARE = 0.2  # the last 20 % of an SLA window counts as at risk

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from assist_api.conversations import stream_token
 from assist_api.conversations.service import ConversationNotFound
 from assist_api.routes.validation import plain_text
 
@@ -57,13 +58,15 @@ class ChannelReply(BaseModel):
 
 
 @router.post("/messages", response_model=ChannelReply, response_model_exclude_none=True)
-async def post_message(body: CustomerMessage, request: Request) -> ChannelReply:
-    """A customer message from the web channel. Stored (PII masked), then routed by the conversation's state: answered by the bot, or queued for the agent (no replies) after a handoff."""
+async def post_message(body: CustomerMessage, request: Request, response: Response) -> ChannelReply:
+    """A customer message from the web channel. Stored (PII masked), then routed by the conversation's state: answered by the bot, or queued for the agent (no replies) after a handoff. The `X-Conversation-Token` response header opens this conversation's live stream (`GET .../events`)."""
     try:
         result = await request.app.state.gateway.handle(
             "web", body.customer_id, body.text.strip(), body.conversation_id, body.profile)
     except ConversationNotFound:
         raise HTTPException(404, "no such conversation for this customer") from None
+    response.headers[stream_token.HEADER] = stream_token.issue(
+        request.app.state.service_token, result.conversation_id, body.customer_id)
     return ChannelReply(conversation_id=result.conversation_id, state=result.state, replies=result.replies)
 
 

@@ -1,0 +1,121 @@
+"""Supervisor reports (JSON, the page's HTML, CSV), unanswered-question clusters and drafts
+made from them, and the reports page itself."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from assist_api.auth.dependencies import require, require_any
+from assist_api.auth.keys import Principal, Role
+from assist_api.reports.csv_export import to_csv
+from assist_api.reports.html_report import fragment
+from assist_api.reports.mining import DRAFT_ANSWER, DRAFT_TAG
+from assist_api.reports.period import Period
+from assist_api.reports.service import build_report
+from assist_api.reports.unanswered import unanswered_clusters
+from assist_api.routes.kb_editor import _next_id, _store_call
+from assist_api.routes.ui import UI_DIR
+from db.base import utcnow
+from kb.schema import to_record
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+page_router = APIRouter(include_in_schema=False)
+
+GranularityName = Literal["day", "week", "month"]
+START = Query(None, description="First day (local date, inclusive); default 29 days before `end`.",
+              examples=["2026-10-01"])
+END = Query(None, description="Last day (local date, inclusive); default today.", examples=["2026-10-31"])
+GRANULARITY = Query("day", description="Bucket of the trend series.")
+CHANNEL = Query(None, max_length=16, description="Only this channel (web, wechat).", examples=["web"])
+CATEGORY = Query(None, max_length=32, description="Only this category.", examples=["billing"])
+
+
+def _report(request: Request, start: date | None, end: date | None, granularity: str,
+            channel: str | None, category: str | None) -> dict:
+    settings = request.app.state.settings
+    tz = settings.business_timezone
+    end = end or utcnow().astimezone(Period.of(date.today(), date.today(), tz).tz).date()
+    start = start or end - timedelta(days=29)
+    try:
+        period = Period.of(start, end, tz)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return build_report(request.app.state.sessions, settings, period, granularity, channel, category)
+
+
+@router.get("/summary")
+def summary(request: Request, start: date | None = START, end: date | None = END,
+            granularity: GranularityName = GRANULARITY, channel: str | None = CHANNEL,
+            category: str | None = CATEGORY, who: Principal = require(Role.supervisor)) -> dict:
+    """Service metrics for a date range: totals, a trend series (day / week / month), per channel and per category, the SLA heat map, 有帮助/没帮助 per KB entry and the entries to review. Definitions are in assist_api/reports/metrics.py."""
+    return _report(request, start, end, granularity, channel, category)
+
+
+@router.get("/view", response_class=HTMLResponse)
+def view(request: Request, start: date | None = START, end: date | None = END,
+         granularity: GranularityName = GRANULARITY, channel: str | None = CHANNEL,
+         category: str | None = CATEGORY, who: Principal = require(Role.supervisor)) -> HTMLResponse:
+    """The same report as an HTML fragment with SVG charts (what the /reports page shows)."""
+    report = _report(request, start, end, granularity, channel, category)
+    return HTMLResponse(fragment(report), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/export.csv", response_class=Response)
+def export_csv(request: Request, start: date | None = START, end: date | None = END,
+               granularity: GranularityName = GRANULARITY, channel: str | None = CHANNEL,
+               category: str | None = CATEGORY, who: Principal = require(Role.supervisor)) -> Response:
+    """The report as CSV (UTF-8 with BOM, opens in Excel): totals, each period, channel and category, then per-entry feedback."""
+    report = _report(request, start, end, granularity, channel, category)
+    name = f"report_{report['range']['start']}_{report['range']['end']}.csv"
+    return Response(to_csv(report), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/unanswered")
+def unanswered(request: Request, limit: int = Query(20, ge=1, le=100),
+               who: Principal = require_any(Role.supervisor, Role.editor)) -> list[dict]:
+    """Questions the bot failed on (clarify, no answer, 没帮助, handoff) grouped by meaning with the embedding model, largest volume first; each with examples and a proposed draft entry (standard question + similar questions) to review and create with POST /api/reports/unanswered/drafts."""
+    state = request.app.state
+    try:
+        return unanswered_clusters(state.sessions, state.settings, state.classifier, limit)
+    except FileNotFoundError as exc:
+        raise HTTPException(503, f"embedding model unavailable: {exc}") from None
+
+
+class DraftFromCluster(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "question": "换了新手机，原来手机里的eSIM怎么转过去？",
+        "similar_questions": ["eSIM能不能从旧手机迁移到新手机上", "换新手機後eSIM怎麼轉移？"],
+        "category": "number",
+        "answer": "可在星联营业厅App「我的-eSIM管理」中申请转移，新手机扫码即可。"}]})
+
+    question: str = Field(min_length=1, max_length=300)
+    similar_questions: list[str] = Field(default_factory=list, max_length=200)
+    category: str = "other"
+    answer: str | None = Field(default=None, max_length=10000,
+                               description="Left out: a placeholder the editor replaces before review.")
+
+
+@router.post("/unanswered/drafts", status_code=201)
+def create_draft(body: DraftFromCluster, request: Request, editor: Principal = require(Role.editor)) -> dict:
+    """Create a draft KB entry from a proposed cluster (editor role): a draft in the KB store's workflow, not searchable until reviewed and published; audited with the editor's name."""
+    store = request.app.state.store
+    settings = request.app.state.settings
+    if body.category not in settings.kb_categories:
+        raise HTTPException(422, f"unknown category {body.category!r}")
+    similar = [q for q in dict.fromkeys(s.strip() for s in body.similar_questions) if q and q != body.question.strip()]
+    content = {"question": body.question, "similar_questions": similar, "answer": body.answer or DRAFT_ANSWER,
+               "category": body.category, "tags": [DRAFT_TAG]}
+    entry_id = _next_id(store, body.category)
+    return to_record(_store_call(store.create, entry_id, content, actor=editor.name))
+
+
+@page_router.get("/reports")
+def reports_page() -> FileResponse:
+    return FileResponse(UI_DIR / "reports.html", media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
