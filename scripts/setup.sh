@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the product needs on a fresh machine, idempotently:
-#   1. system packages (PostgreSQL server binaries for the store tests)
+#   1. system packages (PostgreSQL for the store tests, Chromium for the browser tests)
 #   2. the Python 3.11 virtualenv with the project installed (.venv)
 #   3. the Rasa 3.6 virtualenv on Python 3.10 (.venv-rasa) and the trained bot model
 #   4. the database schema and the demo knowledge base, indexed for search
@@ -16,14 +16,20 @@ RASA_VENV="$ROOT/.venv-rasa"
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 step_system_packages() {
-  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then return; fi
+  # PostgreSQL for the store tests; Chromium and a CJK font for the browser tests (without
+  # the font, Chinese renders as boxes in the screenshots).
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+  if [ ${#missing[@]} -eq 0 ]; then return; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    log "installing PostgreSQL server (Debian package) for the database tests"
+    log "installing Debian packages: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
-      || log "warning: PostgreSQL could not be installed; its tests will be skipped"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+      || log "warning: could not install ${missing[*]}; the tests that need them will be skipped"
   else
-    log "warning: PostgreSQL server not installed (needs root + apt); its tests will be skipped"
+    log "warning: ${missing[*]} not installed (needs root + apt); the tests that need them will be skipped"
   fi
 }
 
