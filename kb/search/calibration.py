@@ -51,15 +51,22 @@ class LinearModel:
 
     @classmethod
     def fit(cls, feature_names: Sequence[str], rows: Sequence[dict[str, float]], labels: Sequence[int],
-            class_weight: str | None = None) -> "LinearModel":
+            class_weight: str | None = None, c: float = 1.0) -> "LinearModel":
+        """Logistic regression on standardised features (so `c` regularises every feature
+        alike), folded back into weights on the raw features."""
         from sklearn.linear_model import LogisticRegression
 
         x = np.array([[row.get(f, 0.0) for f in feature_names] for row in rows], dtype=float)
         y = np.array(labels, dtype=int)
         if len(set(y.tolist())) < 2:
             raise ValueError("calibration needs both correct and wrong candidates in the dev set")
-        model = LogisticRegression(C=1.0, max_iter=2000, class_weight=class_weight).fit(x, y)
-        return cls(list(feature_names), model.coef_[0].tolist(), float(model.intercept_[0]))
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[scale == 0] = 1.0
+        model = LogisticRegression(C=c, max_iter=5000, class_weight=class_weight).fit((x - mean) / scale, y)
+        weights = model.coef_[0] / scale
+        bias = float(model.intercept_[0] - np.dot(weights, mean))
+        return cls(list(feature_names), weights.tolist(), bias)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -100,36 +100,51 @@ class DenseRetriever:
         q = self._query_vector(query)
         if not q.any():
             return {}
-        scores, ids = self.index.search(q[None, :], limit * self.docs_per_entry)
-        best: dict[int, float] = {}
-        for score, doc in zip(scores[0].tolist(), ids[0].tolist()):
+        _, ids = self.index.search(q[None, :], limit * self.docs_per_entry)
+        found: list[int] = []
+        for doc in ids[0].tolist():
             if doc < 0:
                 continue
             entry = int(self._doc_entry[doc])
-            if entry not in best:  # results come best first
-                best[entry] = score
-                if len(best) == limit:
+            if entry not in found:  # results come best first
+                found.append(entry)
+                if len(found) == limit:
                     break
-        return self._scores(q, best)
+        return self._scores(q, found)
 
     def rescore(self, query: str, entry_indices: list[int]) -> dict[int, EntryScore]:
         """This retriever's view of entries another retriever proposed."""
         if not entry_indices or self.index.size == 0:
             return {}
-        q = self._query_vector(query)
-        best = {}
-        for entry in entry_indices:
-            start, end = self._entry_start[entry], self._entry_start[entry + 1]
-            vectors = self.index.vectors(np.arange(start, end))
-            best[entry] = float((vectors @ q).max()) if len(vectors) else 0.0
-        return self._scores(q, best)
+        return self._scores(self._query_vector(query), entry_indices)
 
-    def _scores(self, q: np.ndarray, best: dict[int, float]) -> dict[int, EntryScore]:
-        if not best:
+    def _scores(self, q: np.ndarray, entries: list[int]) -> dict[int, EntryScore]:
+        """Features of each entry from all of its questions' vectors: the best match (the
+        score), the mean of the best two (several paraphrases agreeing), the standard
+        question's match and the centroid's."""
+        if not entries:
             return {}
-        entries = np.fromiter(best, dtype=np.int64)
+        starts = self._entry_start[entries]
+        ends = self._entry_start[np.asarray(entries) + 1]
+        docs = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
+        sims = self.index.vectors(docs) @ q
         centroid = self._centroids[entries].astype(np.float32) @ q
-        return {
-            e: EntryScore(score=s, features={"dense_norm": s, "dense_c": float(c)})
-            for (e, s), c in zip(best.items(), centroid.tolist())
-        }
+        results: dict[int, EntryScore] = {}
+        offset = 0
+        for entry, start, end, c in zip(entries, starts, ends, centroid.tolist()):
+            own = sims[offset : offset + (end - start)]
+            offset += end - start
+            if len(own) == 0:
+                continue
+            top = np.sort(own)[::-1]
+            best = float(top[0])
+            results[entry] = EntryScore(
+                score=best,
+                features={
+                    "dense_norm": best,
+                    "dense_top2": float(top[:2].mean()),
+                    "dense_std": float(own[0]),  # build_documents puts the standard question first
+                    "dense_c": float(c),
+                },
+            )
+        return results

@@ -43,6 +43,9 @@ def fuse(per_retriever: dict[str, dict[int, EntryScore]], limit: int) -> list[Ca
             hit = per_retriever[name].get(e)
             for f in feature_names[name]:
                 features[f] = hit.features.get(f, 0.0) if hit else 0.0
+        if len(names) > 1:
+            # The fused rank is evidence of its own: an entry both retrievers rank high.
+            features["rrf"] = scores[e] * RRF_K / len(names)
         candidates.append(Candidate(e, scores[e], features))
     candidates.sort(key=lambda c: (-c.score, c.entry_index))
     candidates = candidates[:limit]
