@@ -214,16 +214,19 @@ def tune(
 @app.command()
 def train(
     output: Annotated[Path, typer.Option("--out", help="Directory for the fine-tuned model.")],
-    epochs: Annotated[int, typer.Option(min=1, max=20, help="Passes over the KB's question pairs.")] = 1,
-    base: Annotated[Optional[Path], typer.Option(help="Model to start from (default: the configured one).")] = None,
+    epochs: Annotated[int, typer.Option(min=1, max=50, help="Passes over the KB's question pairs.")] = 8,
+    base: Annotated[Optional[Path], typer.Option(help="Model to start from (default: the shipped general model, kb/embedding/model-general).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same model).")] = 0,
     db: DbOption = None,
 ) -> None:
-    """Fine-tune the embedding model on this KB's own standard and similar questions.
+    """Fine-tune the embedding model on this KB's own questions and answers.
 
-    Use it by setting CS_EMBEDDING_MODEL_DIR to the output directory, then `kb tune` on a dev
-    split (its scores differ from the base model's, so the calibration must be refitted).
+    Starts from the shipped general model (the shipped kb/embedding/model is that model after
+    this same step on the demo KB). Use the result by setting CS_EMBEDDING_MODEL_DIR to the
+    output directory, then `kb tune` on a dev split (scores change, so the calibration must
+    be refitted).
     """
+    from kb.embedding import GENERAL_MODEL_DIR
     from kb.embedding.finetune import finetune_on_pairs
     from kb.embedding.kb_pairs import entry_pairs
 
@@ -235,7 +238,7 @@ def train(
         with _progress() as progress:
             task = progress.add_task(f"fine-tuning on {len(pairs)} question pairs", total=1000)
             stats = finetune_on_pairs(
-                base or settings.embedding_model_dir, pairs, output, epochs=epochs, seed=seed,
+                base or GENERAL_MODEL_DIR, pairs, output, epochs=epochs, seed=seed,
                 progress=lambda done: progress.update(task, completed=int(done * 1000)),
             )
         out.print(

@@ -13,8 +13,9 @@ Procedure (also in the README):
    least `tune_answer_precision` correct (an out-of-scope query answered counts as wrong). A
    query is answered outright only when its runner-up trails by the fixed margin (0.1), so
    the search for the threshold applies the same rule.
-4. Clarify threshold (≤ answer): the lowest confidence at which at least
-   `tune_oos_recall` of the dev out-of-scope queries are handed off. Lower would hand fewer
+4. Clarify threshold (≤ answer): the lowest confidence at which the dev out-of-scope
+   queries handed off are at least `tune_oos_recall` one standard error below the observed
+   share (the Wilson interval's lower bound, z = 1: ~40 queries make the share noisy). Lower would hand fewer
    in-scope customers to a human but let chit-chat and foreign questions through to a
    "您是不是想问" that cannot help them.
 """
@@ -34,6 +35,7 @@ from kb.search.engine import SearchEngine
 
 CANDIDATES_PER_QUERY = 10
 FOLDS = 5
+WILSON_Z = 1.0  # one standard error below the observed share (one-sided 84 %)
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)  # inverse regularisation strengths tried by cross-validation
 
 
@@ -161,6 +163,17 @@ def _clarify_threshold(
     for t in sorted({round(c, 4) for c, *_ in tops} | {round(ceiling, 4)}):
         if t > ceiling:
             break
-        if float((oos < t).mean()) >= target_oos_recall:
+        if _wilson_lower(int((oos < t).sum()), len(oos)) >= target_oos_recall:
             return t
     return round(ceiling, 4)
+
+
+def _wilson_lower(successes: int, n: int, z: float = WILSON_Z) -> float:
+    """Lower bound of the Wilson score interval: with ~40 out-of-scope dev queries the
+    observed share is noisy, so the threshold must meet the target with some confidence."""
+    if n == 0:
+        return 0.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)

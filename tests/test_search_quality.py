@@ -23,9 +23,10 @@ def engine(demo_store, settings):
 def test_held_out_split_meets_the_quality_bars(engine):
     queries = read_queries(EVAL_DIR / "test.jsonl", {e.id for e in engine.entries})
     metrics = evaluate(engine, queries)
-    assert metrics["recall@1"] >= 0.80
-    assert metrics["recall@3"] >= 0.92
-    assert metrics["oos_recall"] >= 0.70
+    # Hybrid search (lexical + the shipped embedding model), calibrated on dev only.
+    assert metrics["recall@1"] >= 0.90
+    assert metrics["recall@3"] >= 0.97
+    assert metrics["oos_recall"] >= 0.80
     # Answering outright must stay trustworthy: most direct answers are the right entry.
     assert metrics["answer_precision"] >= 0.85
 
