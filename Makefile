@@ -13,6 +13,8 @@ test: setup
 
 bench: setup
 	@.venv/bin/python bench/search_bench.py
+	@.venv/bin/python bench/faq_retrieval_bench.py
+	@.venv/bin/python bench/embedding_bench.py
 
 clean:
 	rm -rf var .venv .venv-rasa

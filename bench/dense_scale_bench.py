@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,6 +135,16 @@ def bench_size(n: int, settings: Settings, queries: list[str], hybrid: bool, rep
         _, exact_ids = exact.search(qv, 10)
         overlap = [len(set(a) & set(e)) / 10 for a, e in zip(approx_ids.tolist(), exact_ids.tolist())]
         result["recall@10_vs_exact"] = round(float(np.mean(overlap)), 4)
+        # What efSearch buys: recall against exact and the dense search latency, same graph.
+        sweep = []
+        for ef in (64, 128, 256, 512, 1024):
+            faiss.downcast_index(retriever.index.index).hnsw.efSearch = ef
+            _, ids = retriever.index.search(qv, 10)
+            recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(ids.tolist(), exact_ids.tolist())])
+            sweep.append({"ef_search": ef, "recall@10_vs_exact": round(float(recall), 4),
+                          "dense_search_ms": time_calls(lambda q: retriever.search(q, 10), queries, 1)})
+        faiss.downcast_index(retriever.index.index).hnsw.efSearch = settings.hnsw_ef_search
+        result["ef_search_sweep"] = sweep
         result["exact_search_ms"] = time_calls(lambda q: exact.search(encoder.encode([q]), 10), queries, 1)
         result["hnsw"] = {"m": settings.hnsw_m, "ef_construction": settings.hnsw_ef_construction,
                           "ef_search": settings.hnsw_ef_search}
@@ -153,10 +164,11 @@ def main() -> int:
     parser.add_argument("--hybrid-max", type=int, default=100_000,
                         help="largest size at which the whole hybrid engine is built and timed")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--ef-search", type=int, default=None, help="override CS_HNSW_EF_SEARCH")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "dense_scale.json")
     args = parser.parse_args()
 
-    settings = Settings()
+    settings = Settings(**({"hnsw_ef_search": args.ef_search} if args.ef_search else {}))
     queries = [q.query for q in read_queries(EVAL_FILE, None)]
     results = []
     for n in args.sizes:
