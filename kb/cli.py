@@ -234,7 +234,7 @@ def train(
         settings = get_settings()
         pairs = entry_pairs(_store(db).published())
         if not pairs:
-            raise CLIError("no published entry has similar questions: nothing to learn from")
+            raise CLIError("no published entries: nothing to learn from")
         with _progress() as progress:
             task = progress.add_task(f"fine-tuning on {len(pairs)} question pairs", total=1000)
             stats = finetune_on_pairs(

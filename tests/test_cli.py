@@ -297,3 +297,31 @@ def test_eval_with_unknown_expected_id_is_refused(kb, demo_db, tmp_path):
         encoding="utf-8",
     )
     assert_refused(kb("eval", queries, "--json", db=db), "line 2", "billing-999")
+
+
+# ---- kb train ---------------------------------------------------------------------------------
+def test_train_adapts_the_model_to_the_kb_and_search_uses_it(kb, demo_db, tmp_path):
+    db, _ = demo_db
+    out = tmp_path / "kb-model"
+    result = kb("train", "--out", out, "--epochs", "1", db=db)
+    assert result.returncode == 0, result.stderr
+    assert "CS_EMBEDDING_MODEL_DIR" in flat(result.stdout)
+    # The output is a sentence-transformers model directory the search loads like the shipped one.
+    assert (out / "modules.json").is_file() and (out / "model.safetensors").is_file()
+    from kb.search.encoder import load_encoder
+
+    vectors = load_encoder(out).encode(["宽带老是掉线", "寬帶老是掉線"])
+    assert vectors.shape[0] == 2 and abs(float(vectors[0] @ vectors[1]) - 1.0) < 1e-5
+
+    kb.env["CS_EMBEDDING_MODEL_DIR"] = str(out)
+    try:
+        response = _search(kb, db, "宽带老是掉线")
+    finally:
+        del kb.env["CS_EMBEDDING_MODEL_DIR"]
+    assert response["results"][0]["id"] == "broadband-006"
+
+
+def test_train_refuses_a_kb_without_questions_to_learn_from(kb, tmp_path):
+    empty = kb.db("empty-train")
+    assert kb("migrate", db=empty).returncode == 0
+    assert_refused(kb("train", "--out", tmp_path / "m", db=empty), "nothing to learn from")
