@@ -1,9 +1,9 @@
 """Nearest-neighbour index over normalised vectors (inner product = cosine), with faiss.
 
 Exact search (IndexFlatIP) while the collection is small enough to scan in a few
-milliseconds; above `exact_max` vectors an HNSW graph, which answers in well under a
-millisecond at a million vectors with recall@10 close to exact (measured in
-bench/dense_scale_bench.py). The choice is made at build time and saved with the index.
+milliseconds; above `exact_max` vectors an HNSW graph, which answers in a few milliseconds
+at a million vectors with recall@10 close to exact (measured, with the efSearch trade-off,
+in bench/dense_scale_bench.py). The choice is made at build time and saved with the index.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ META_FILE = "vectors.json"
 class HnswParams:
     m: int = 32
     ef_construction: int = 80
-    ef_search: int = 128
+    ef_search: int = 1024
 
 
 class VectorIndex:
