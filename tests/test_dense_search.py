@@ -162,3 +162,24 @@ def test_dense_search_can_be_switched_off(tmp_path, demo_store):
     engine = open_engine(demo_store, Settings(var_dir=tmp_path / "var", dense_search=False))
     assert [r.name for r in engine.retrievers] == ["lexical"]
     assert engine.search("话费余额怎么查").top is not None
+
+
+def test_any_sentence_transformers_model_can_replace_the_shipped_one(tmp_path, demo_store):
+    """A model that is not a bare StaticEmbedding (here with a Normalize module after it)
+    goes through SentenceTransformer itself, and search works with it."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Normalize, StaticEmbedding
+    from tokenizers import Tokenizer
+
+    from kb.search.encoder import SentenceTransformerEncoder
+
+    static = write_static_model(tmp_path / "static", ["话费余额怎么查宽带掉线"], seed=3)
+    other = tmp_path / "other-model"
+    tokenizer = Tokenizer.from_file(str(static / "tokenizer.json"))
+    SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_dim=16), Normalize()]).save(str(other))
+    encoder = load_encoder(other)
+    assert isinstance(encoder, SentenceTransformerEncoder) and encoder.dim == 16
+    vectors = encoder.encode(["话费余额", "寬帶掉線", ""])
+    assert np.allclose(np.linalg.norm(vectors[:2], axis=1), 1.0, atol=1e-5)
+    engine = open_engine(demo_store, Settings(var_dir=tmp_path / "var", embedding_model_dir=other))
+    assert engine.search("话费余额怎么查").hits

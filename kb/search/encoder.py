@@ -90,7 +90,7 @@ class SentenceTransformerEncoder:
         from sentence_transformers import SentenceTransformer
 
         self.model = SentenceTransformer(str(model_dir), device="cpu")
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.dim = int(self.model.get_embedding_dimension())
         self.fingerprint = fingerprint
         self._lock = threading.Lock()  # torch modules are not safe to call from many threads
 
