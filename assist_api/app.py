@@ -13,6 +13,7 @@ from assist_api.assist.config import load_config
 from assist_api.assist.suggest import Suggester
 from assist_api.assist.templates import TemplateStore
 from assist_api.auth.keys import KeyStore
+from assist_api.body_limit import BodySizeLimit
 from assist_api.conversations import stream_token
 from assist_api.conversations.csat import CsatService
 from assist_api.conversations.gateway import Gateway
@@ -26,6 +27,7 @@ from assist_api.routes import (assist, channels_web, channels_web_stream, handof
 from assist_api.routes import channels_wechat
 from assist_api.routes import metrics as metrics_route
 from assist_api.routes import reports
+from assist_api.security.headers import SecurityHeaders
 from config.settings import Settings, get_settings
 from db.engine import session_factory
 from db.migrate import upgrade
@@ -81,8 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.page_router)
     app.include_router(metrics_route.router)  # Prometheus
     ui.mount_static(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body_bytes)  # 413 over the limit
     app.add_middleware(
         CORSMiddleware, allow_origins=list(settings.widget_allowed_origins), allow_methods=["GET", "POST"],
         allow_headers=["content-type", "last-event-id"], expose_headers=[stream_token.HEADER], max_age=600)
     app.add_middleware(RequestObserver, service="gateway")  # request ids, metrics, access log
+    app.add_middleware(SecurityHeaders)  # nosniff, referrer policy, CSP and no framing on the pages
     return app

@@ -193,6 +193,29 @@ class Settings(BaseSettings):
     # Logs: "json" (one object a line, with request and conversation ids) or "text".
     log_format: str = "json"
 
+    # ---- Security: rate limits on the customer endpoints (assist_api/security) -------------
+    # Token buckets per customer id and per client IP on POST /api/channels/web/messages, the
+    # web conversation poll, its SSE stream and CSAT: `burst` requests at once, refilled at
+    # `per_s` a second; over it a 429 with Retry-After and nothing stored. Kept in this
+    # process's memory: each gateway process counts on its own (a shared Redis-backed limiter
+    # is for the multi-replica deployment). Defaults leave room for the widget benchmark (100
+    # turns from one customer as fast as the bot answers) and the browser/e2e tests; a load
+    # test sending from one address raises the per-IP values or sets CS_RATE_LIMIT_ENABLED=false.
+    rate_limit_enabled: bool = True
+    rate_limit_customer_burst: int = 120
+    rate_limit_customer_per_s: float = 5.0
+    rate_limit_ip_burst: int = 600
+    rate_limit_ip_per_s: float = 50.0
+    rate_limit_max_keys: int = 100_000  # buckets kept in memory (least recently used dropped)
+    # Behind a trusted reverse proxy only: take the client IP from the last X-Forwarded-For entry.
+    rate_limit_trust_forwarded_for: bool = False
+
+    # ---- Bad input: request-body size limit (assist_api/body_limit.py) ----------------------
+    # Any request body over this many bytes is refused with 413 before it is parsed or stored
+    # (a declared Content-Length at once, a chunked body as soon as it passes the limit).
+    # 0 turns the limit off. The WeChat callback keeps its own, smaller 64 KiB limit.
+    max_request_body_bytes: int = 1_048_576
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from assist_api.conversations import stream_token
 from assist_api.conversations.service import ConversationNotFound
 from assist_api.routes.validation import plain_text
+from assist_api.security import rate_limit
 
 router = APIRouter(prefix="/api/channels/web", tags=["web channel"])
 
@@ -57,9 +58,11 @@ class ChannelReply(BaseModel):
     replies: list[Reply]
 
 
-@router.post("/messages", response_model=ChannelReply, response_model_exclude_none=True)
+@router.post("/messages", response_model=ChannelReply, response_model_exclude_none=True,
+             responses=rate_limit.RESPONSES)
 async def post_message(body: CustomerMessage, request: Request, response: Response) -> ChannelReply:
     """A customer message from the web channel. Stored (PII masked), then routed by the conversation's state: answered by the bot, or queued for the agent (no replies) after a handoff. The `X-Conversation-Token` response header opens this conversation's live stream (`GET .../events`)."""
+    rate_limit.enforce(request, customer=body.customer_id)  # 429 before anything is stored
     try:
         result = await request.app.state.gateway.handle(
             "web", body.customer_id, body.text.strip(), body.conversation_id, body.profile)
@@ -78,7 +81,8 @@ class StoredMessageOut(BaseModel):
     created_at: str
 
 
-@router.get("/conversations/{conversation_id}/messages", response_model=list[StoredMessageOut])
+@router.get("/conversations/{conversation_id}/messages", response_model=list[StoredMessageOut],
+            responses=rate_limit.RESPONSES)
 async def get_messages(
     conversation_id: str,
     request: Request,
@@ -86,6 +90,7 @@ async def get_messages(
     after: int = Query(0, ge=0, description="Only messages with a larger id (for polling)."),
 ) -> list[StoredMessageOut]:
     """The customer's own conversation (poll with `after` for agent replies); 404 for anyone else."""
+    rate_limit.enforce(request, customer=customer_id)
     conversations = request.app.state.conversations
     try:
         conv = await run_in_threadpool(conversations.get, conversation_id)

@@ -11,12 +11,14 @@ from assist_api.conversations import stream_token
 from assist_api.conversations.csat import CsatRefused
 from assist_api.conversations.live import conversation_events
 from assist_api.conversations.service import ConversationNotFound
+from assist_api.security import rate_limit
 
 router = APIRouter(prefix="/api/channels/web", tags=["web channel"])
 
 
 async def _own_conversation(request: Request, conversation_id: str, token: str):
     """The conversation this token opens; the same 404 for wrong tokens and unknown ids."""
+    rate_limit.enforce(request)  # per client IP before the lookup (token guessing)
     try:
         conv = await run_in_threadpool(request.app.state.conversations.get, conversation_id)
     except ConversationNotFound:
@@ -24,6 +26,7 @@ async def _own_conversation(request: Request, conversation_id: str, token: str):
     if conv is None or not stream_token.verify(request.app.state.service_token, conv.id,
                                                conv.customer_id, token):
         raise HTTPException(404, "no such conversation for this token")
+    rate_limit.enforce(request, customer=conv.customer_id, ip=False)
     return conv
 
 STREAM_DOC = """Server-sent events for one conversation, for the customer who owns it (the `token` is the
@@ -41,7 +44,7 @@ all get the same 404."""
             responses={200: {"content": {"text/event-stream": {"example":
                 'id: 42\nevent: message\ndata: {"id": 42, "sender": "agent", "text": "您好，我是客服小李。", '
                 '"buttons": null, "created_at": "2026-11-24T08:00:00+00:00"}\n\n'}}},
-                       404: {"description": "no such conversation for this token"}})
+                       404: {"description": "no such conversation for this token"}, **rate_limit.RESPONSES})
 async def conversation_stream(
     conversation_id: str,
     request: Request,
@@ -69,7 +72,8 @@ class Csat(BaseModel):
 
 @router.post("/conversations/{conversation_id}/csat", status_code=201,
              responses={404: {"description": "no such conversation for this token"},
-                        409: {"description": "still open, not served by an agent, or rated already"}})
+                        409: {"description": "still open, not served by an agent, or rated already"},
+                        **rate_limit.RESPONSES})
 async def rate_conversation(conversation_id: str, body: Csat, request: Request,
                             token: str = Query(min_length=1, max_length=100)) -> dict:
     """The customer's satisfaction score (1–5) for a closed conversation an agent served, once per conversation; `token` as for the stream."""

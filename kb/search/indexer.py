@@ -8,7 +8,7 @@ from pathlib import Path
 from config.settings import Settings
 from kb.search.dense import StaleIndexError
 from kb.search.engine import INDEX_FORMAT, SearchEngine, encoder_fingerprint
-from kb.search.index_store import IndexStore
+from kb.search.index_store import IndexStore, read_manifest
 from kb.store import KBStore
 
 
@@ -33,26 +33,44 @@ def open_engine(store: KBStore, settings: Settings, rebuild_if_stale: bool = Tru
     """The current index, rebuilt first when missing, of an older format, built for another
     database or with another embedding model, or older than the store's revision."""
     versions = index_store(settings, store.database_url)
-    path = versions.current()
-    if path is not None:
-        manifest = versions.current_manifest()
-        compatible = (
-            manifest.get("format") == INDEX_FORMAT
-            and manifest.get("encoder") == encoder_fingerprint(settings)
-            and manifest.get("lexical", True) == settings.lexical_search
-        )
-        fresh = (
-            compatible
-            and manifest.get("database") == _describe_db(store.database_url)
-            and manifest.get("revision") == store.revision()
-        )
-        if fresh or (not rebuild_if_stale and compatible):
-            try:
-                return SearchEngine.load(path, settings, manifest.get("revision"))
-            except StaleIndexError:
-                pass  # the model changed between the check and the load: build anew
+    for _ in range(3):
+        path = versions.current()
+        if path is None:
+            break
+        try:
+            return _load_current(store, settings, path, rebuild_if_stale)
+        except FileNotFoundError:
+            # A concurrent build pruned this version while it was loading (it became current,
+            # then three newer builds followed): look at CURRENT again.
+            continue
+        except _Stale:
+            break
     engine, _ = rebuild(store, settings)
     return engine
+
+
+class _Stale(Exception):
+    """The current index cannot serve this store and settings: build a new one."""
+
+
+def _load_current(store: KBStore, settings: Settings, path: Path, rebuild_if_stale: bool) -> SearchEngine:
+    manifest = read_manifest(path)
+    compatible = (
+        manifest.get("format") == INDEX_FORMAT
+        and manifest.get("encoder") == encoder_fingerprint(settings)
+        and manifest.get("lexical", True) == settings.lexical_search
+    )
+    fresh = (
+        compatible
+        and manifest.get("database") == _describe_db(store.database_url)
+        and manifest.get("revision") == store.revision()
+    )
+    if not (fresh or (not rebuild_if_stale and compatible)):
+        raise _Stale
+    try:
+        return SearchEngine.load(path, settings, manifest.get("revision"))
+    except StaleIndexError:
+        raise _Stale from None  # the model changed between the check and the load
 
 
 def _describe_db(url: str) -> str:

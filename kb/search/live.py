@@ -3,6 +3,7 @@ one and pick up newly published content without a restart."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -10,6 +11,8 @@ from config.settings import Settings
 from kb.search.engine import SearchEngine
 from kb.search.indexer import open_engine
 from kb.store import KBStore
+
+logger = logging.getLogger(__name__)
 
 
 class LiveEngine:
@@ -30,6 +33,10 @@ class LiveEngine:
                     self._checked_at = time.monotonic()
                     if self.store.revision() != self._engine.revision:
                         self._engine = open_engine(self.store, self.settings)
+                except Exception:  # noqa: BLE001 - a failed refresh must not fail the search
+                    # Keep answering from the index we have; the next check tries again.
+                    logger.exception("search index refresh failed; still serving revision %s",
+                                     self._engine.revision)
                 finally:
                     self._refreshing.release()
         return self._engine

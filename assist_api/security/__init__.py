@@ -1,0 +1,1 @@
+"""Abuse protection of the gateway: rate limits on the customer endpoints and security headers."""
