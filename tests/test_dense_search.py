@@ -168,7 +168,7 @@ def test_any_sentence_transformers_model_can_replace_the_shipped_one(tmp_path, d
     """A model that is not a bare StaticEmbedding (here with a Normalize module after it)
     goes through SentenceTransformer itself, and search works with it."""
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Normalize, StaticEmbedding
+    from sentence_transformers.sentence_transformer.modules import Normalize, StaticEmbedding
     from tokenizers import Tokenizer
 
     from kb.search.encoder import SentenceTransformerEncoder
