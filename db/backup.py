@@ -28,6 +28,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
@@ -192,6 +193,21 @@ def create_backup(url: str, out: Path) -> BackupInfo:
     return _create_sqlite(url, out) if backend == "sqlite" else _create_pg(url, out)
 
 
+def _sqlite_copy(source_uri: str, dest: Path, what: str) -> str | None:
+    """Copy a SQLite database into a new self-contained file and check it; returns its
+    schema revision."""
+    with closing(sqlite3.connect(source_uri, uri=True, timeout=30)) as src, \
+            closing(sqlite3.connect(dest)) as dst:
+        # One step (pages=-1): a single read transaction, i.e. one consistent snapshot;
+        # in WAL mode the writers are not blocked meanwhile.
+        src.backup(dst)
+        # A self-contained file (no -wal beside it); the app turns WAL back on.
+        dst.execute("PRAGMA journal_mode=DELETE")
+        if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise BackupError(f"the {what} failed its integrity check")
+        return _sqlite_revision(dst)
+
+
 def _create_sqlite(url: str, out: Path) -> BackupInfo:
     source = _sqlite_path(url)
     if not source.is_file():
@@ -200,22 +216,7 @@ def _create_sqlite(url: str, out: Path) -> BackupInfo:
         raise BackupError("the backup file must not be the database itself")
     tmp = _temp_next_to(out, ".tmp")
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
-        try:
-            dst = sqlite3.connect(tmp)
-            try:
-                # One step (pages=-1): a single read transaction, i.e. one consistent snapshot;
-                # in WAL mode the writers are not blocked meanwhile.
-                src.backup(dst)
-                # A self-contained file (no -wal beside it); the app turns WAL back on.
-                dst.execute("PRAGMA journal_mode=DELETE")
-                if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                    raise BackupError("the backup copy failed its integrity check")
-                revision = _sqlite_revision(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        revision = _sqlite_copy(f"file:{source}?mode=ro", tmp, "backup copy")
         _fsync_file(tmp)
         os.replace(tmp, out)
         _fsync_dir(out.parent)
@@ -357,18 +358,7 @@ def _restore_sqlite(path: Path, url: str) -> None:
     tmp = _temp_next_to(target, ".restore")
     try:
         try:
-            src = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-            try:
-                dst = sqlite3.connect(tmp)
-                try:
-                    src.backup(dst)
-                    dst.execute("PRAGMA journal_mode=DELETE")
-                    if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                        raise BackupError("the restored copy failed its integrity check")
-                finally:
-                    dst.close()
-            finally:
-                src.close()
+            _sqlite_copy(f"file:{path}?mode=ro&immutable=1", tmp, "restored copy")
         except sqlite3.Error as exc:
             raise BackupError(f"restore failed: {exc}") from None
         _fsync_file(tmp)
