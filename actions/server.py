@@ -65,6 +65,21 @@ def instrument(app: Sanic) -> Sanic:
         body, content_type = metrics.exposition()
         return response.raw(body, content_type=content_type)
 
+    @app.get("/health/index")
+    async def index_health(_request):
+        """Which KB revision this replica's search index holds (replicas follow a publish)."""
+        from actions import context
+
+        live = context.search()
+        return response.json({"kb_revision": live.store.revision(), "index_revision": live.get().revision})
+
+    @app.after_server_start
+    async def follow_publishes(_app, _loop=None):
+        # An idle replica's index follows a publish too, before its next customer asks.
+        from actions import context
+
+        context.search().start_background_refresh()
+
     return app
 
 

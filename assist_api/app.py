@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
+import asyncio
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -13,11 +14,13 @@ from assist_api.assist.config import load_config
 from assist_api.assist.suggest import Suggester
 from assist_api.assist.templates import TemplateStore
 from assist_api.auth.keys import KeyStore
+from assist_api import db_unavailable
 from assist_api.body_limit import BodySizeLimit
 from assist_api.conversations import stream_token
 from assist_api.conversations.csat import CsatService
 from assist_api.conversations.gateway import Gateway
 from assist_api.conversations.rasa_client import RasaClient
+from assist_api.conversations.recovery import UnansweredRecovery
 from assist_api.conversations.service import ConversationService
 from assist_api.handoffs.service import HandoffService
 from assist_api.observability.logs import configure_logging
@@ -56,16 +59,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.csat = CsatService(sessions)
         app.state.store = store
         app.state.search = LiveEngine(store, settings)
+        app.state.search.start_background_refresh()  # follow publishes while idle too
         app.state.conversations = conversations
         app.state.handoffs = handoff_service
         app.state.keys = KeyStore(sessions)
         app.state.service_token = settings.resolved_service_token()
-        app.state.gateway = Gateway(conversations, handoff_service, rasa)
+        app.state.gateway = Gateway(conversations, handoff_service, rasa, settings.reply_store_retry_s)
         app.state.classifier = classifier
         app.state.templates = template_store
         app.state.suggester = Suggester(load_config())
         warm_up()  # the first customer should not pay for loading jieba's dictionary
+        recovery = asyncio.create_task(UnansweredRecovery(sessions, settings.unanswered_recovery_after_s)
+                                       .run_forever(settings.unanswered_recovery_interval_s))
         yield
+        recovery.cancel()
+        app.state.search.stop_background_refresh()
+        with suppress(asyncio.CancelledError):
+            await recovery
         await rasa.close()
 
     app = FastAPI(
@@ -83,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.page_router)
     app.include_router(metrics_route.router)  # Prometheus
     ui.mount_static(app)
+    db_unavailable.install(app)  # database away: 503 + Retry-After, not 500
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body_bytes)  # 413 over the limit
     app.add_middleware(
         CORSMiddleware, allow_origins=list(settings.widget_allowed_origins), allow_methods=["GET", "POST"],

@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     # Rasa server and action server.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_s: float = 10.0
-    # Rasa's tracker store: "sql" (SQLite file under var/, survives restarts) or "memory".
+    # Rasa's tracker store: "sql" (SQLite file under var/, survives restarts, or PostgreSQL when
+    # rasa_tracker_postgres_url is set) or "memory".
     rasa_tracker_store: str = "sql"
     action_server_port: int = 5055
     rasa_model_dir: Path | None = None  # defaults to <var_dir>/rasa-models
@@ -215,6 +216,25 @@ class Settings(BaseSettings):
     # (a declared Content-Length at once, a chunked body as soon as it passes the limit).
     # 0 turns the limit off. The WeChat callback keeps its own, smaller 64 KiB limit.
     max_request_body_bytes: int = 1_048_576
+
+    # ---- Replicas: shared state and recovery (deploy/, stack/cluster.py) ---------------------
+    # Redis shared by every gateway replica (rate-limit buckets, the WeChat access token) and
+    # Rasa's lock store. Unset: each process keeps them in memory (one-machine default).
+    redis_url: str | None = None
+    # Rasa's tracker store in PostgreSQL (a database on this server, created by Rasa) instead of
+    # the SQLite file under var/: every Rasa replica then reads the same conversation history.
+    rasa_tracker_postgres_url: str | None = None
+    # Seconds a Rasa replica holds a conversation's lock at most: a killed replica's lock
+    # frees after this, not after Rasa's 60 s default.
+    rasa_lock_lifetime_s: int = 20
+    # A customer message still without any answer this long after it was stored (its gateway
+    # died mid-request, or the database went away before the reply was stored) gets the
+    # apology + human offer from whichever replica sweeps first. Longer than rasa_timeout_s.
+    unanswered_recovery_after_s: float = 30.0
+    unanswered_recovery_interval_s: float = 5.0
+    # How long the gateway keeps trying to store the bot's reply while the database is away
+    # (a PostgreSQL restart) before giving up to the recovery sweep.
+    reply_store_retry_s: float = 10.0
 
 
 @lru_cache(maxsize=1)

@@ -17,11 +17,14 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 step_system_packages() {
   # PostgreSQL for the store tests; Chromium and a CJK font for the browser tests (without
-  # the font, Chinese renders as boxes in the screenshots).
+  # the font, Chinese renders as boxes in the screenshots); Redis and nginx for the
+  # multi-replica topology (stack/cluster.py) and its fault tests.
   local missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+  [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   if [ ${#missing[@]} -eq 0 ]; then return; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     log "installing Debian packages: ${missing[*]}"

@@ -1,4 +1,5 @@
-"""`python -m stack run` starts everything; `python -m stack train` trains the bot if needed."""
+"""`python -m stack run` starts everything; `python -m stack train` trains the bot if needed;
+`python -m stack cluster [N]` runs the N-replica topology on loopback (stack/cluster.py)."""
 
 from __future__ import annotations
 
@@ -43,4 +44,8 @@ def train() -> int:
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
-    sys.exit({"run": run, "train": train}.get(command, lambda: (print("usage: python -m stack run|train"), 2)[1])())
+    if command == "cluster":
+        from stack.cluster import main as cluster
+
+        sys.exit(cluster())
+    sys.exit({"run": run, "train": train}.get(command, lambda: (print("usage: python -m stack run|train|cluster [N]"), 2)[1])())

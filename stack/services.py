@@ -36,8 +36,33 @@ def write_rasa_endpoints(settings: Settings) -> Path:
     if settings.rasa_tracker_store == "sql":
         endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite",
                                       "db": str(settings.var_dir / "rasa_tracker.sqlite3")}
+        if settings.rasa_tracker_postgres_url:
+            endpoints["tracker_store"] = _postgres_tracker_store(settings.rasa_tracker_postgres_url)
+    if settings.redis_url:
+        # Replicas: a conversation's messages are processed one at a time across all of them.
+        endpoints["lock_store"] = _redis_lock_store(settings.redis_url)
     path.write_text(yaml.safe_dump(endpoints), "utf-8")
     return path
+
+
+def _postgres_tracker_store(url: str) -> dict:
+    u = urlparse(url)
+    store = {"type": "SQL", "dialect": "postgresql", "url": u.hostname or "127.0.0.1",
+             "port": u.port or 5432, "db": (u.path or "/rasa").lstrip("/") or "rasa"}
+    if u.username:
+        store["username"] = u.username
+    if u.password:
+        store["password"] = u.password
+    return store
+
+
+def _redis_lock_store(url: str) -> dict:
+    u = urlparse(url)
+    store = {"type": "redis", "url": u.hostname or "127.0.0.1", "port": u.port or 6379,
+             "db": int((u.path or "/0").lstrip("/") or 0), "key_prefix": "cs"}
+    if u.password:
+        store["password"] = u.password
+    return store
 
 
 def services(settings: Settings, base_env: dict[str, str]) -> list[Service]:
@@ -51,7 +76,8 @@ def services(settings: Settings, base_env: dict[str, str]) -> list[Service]:
                      "--credentials", str(BOT_DIR / "credentials.yml"),
                      "--interface", "127.0.0.1", "--port", str(rasa_port)],
             health_url=f"http://127.0.0.1:{rasa_port}/",
-            env={**rasa_env(), **{k: v for k, v in base_env.items() if k.startswith("CS_")}},
+            env={**rasa_env(), **{k: v for k, v in base_env.items() if k.startswith("CS_")},
+                 "TICKET_LOCK_LIFETIME": str(settings.rasa_lock_lifetime_s)},
             ready_timeout_s=180.0,
         ),
         Service(

@@ -12,7 +12,7 @@ from config.settings import PROJECT_ROOT, Settings
 from db.migrate import upgrade
 from kb.interchange import parse_file
 from kb.store import KBStore
-from tests.postgres_server import PostgresServer, PostgresUnavailable
+from stack.postgres import PostgresServer, PostgresUnavailable
 
 DEMO_KB = PROJECT_ROOT / "kb" / "demo" / "telecom_kb.yaml"
 EVAL_DIR = PROJECT_ROOT / "kb" / "demo" / "eval"

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from config.settings import KB_CATEGORIES
@@ -147,9 +148,7 @@ class TemplateStore:
             session.delete(row)
         self.revision += 1
 
-    def seed(self, path: Path, actor: str = "seed") -> int:
-        """Add the library's templates whose ids are not in the database yet."""
-        items = [TemplateIn.model_validate(x) for x in yaml.safe_load(path.read_text("utf-8"))]
+    def _add_missing(self, items: list["TemplateIn"], actor: str) -> int:
         added = 0
         with self._sessions.begin() as session:
             existing = set(session.scalars(select(ReplyTemplate.id)))
@@ -157,6 +156,16 @@ class TemplateStore:
                 if item.id not in existing:
                     session.add(ReplyTemplate(**item.model_dump(mode="json"), updated_by=actor, updated_at=utcnow()))
                     added += 1
+        return added
+
+    def seed(self, path: Path, actor: str = "seed") -> int:
+        """Add the library's templates whose ids are not in the database yet."""
+        items = [TemplateIn.model_validate(x) for x in yaml.safe_load(path.read_text("utf-8"))]
+        try:
+            added = self._add_missing(items, actor)
+        except IntegrityError:
+            # Another replica starting at the same moment seeded them first: add what is left.
+            added = self._add_missing(items, actor)
         if added:
             self.revision += 1
         return added

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from assist_api.conversations.models import ConversationState
@@ -29,10 +32,12 @@ class GatewayReply:
 
 
 class Gateway:
-    def __init__(self, conversations: ConversationService, handoffs: HandoffService, rasa: RasaClient):
+    def __init__(self, conversations: ConversationService, handoffs: HandoffService, rasa: RasaClient,
+                 reply_store_retry_s: float = 0.0):
         self.conversations = conversations
         self.handoffs = handoffs
         self.rasa = rasa
+        self.reply_store_retry_s = reply_store_retry_s
 
     async def handle(self, channel: str, customer_id: str, text: str,
                      conversation_id: str | None = None, profile: dict[str, str] | None = None) -> GatewayReply:
@@ -58,8 +63,26 @@ class Gateway:
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for conversation %s: %s", conv.id, exc)
             bot_replies = await run_in_threadpool(self._without_bot, conv.id, text)
-        state = await run_in_threadpool(self.conversations.reply, conv.id, bot_replies)
+        state = await self._store_reply(conv.id, bot_replies)
         return GatewayReply(conv.id, state, bot_replies)
+
+    async def _store_reply(self, conversation_id: str, bot_replies: list[dict[str, Any]]) -> str:
+        """Store the bot's reply, riding out a short database outage (a PostgreSQL restart):
+        the customer's message is already stored, and its answer should not be thrown away.
+        Past the deadline the error goes up (503) and the recovery sweep answers later."""
+        deadline = time.monotonic() + self.reply_store_retry_s
+        delay = 0.2
+        while True:
+            try:
+                return await run_in_threadpool(self.conversations.reply, conversation_id, bot_replies)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated and not _is_connection_error(exc):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("database away while storing a reply to %s; retrying", conversation_id)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     def _customer_verdict(self, conversation_id: str, customer_id: str, payload: str) -> GatewayReply:
         """The customer answers the resolution check: 已解决 closes the case, 还没解决 reopens it."""
@@ -84,3 +107,10 @@ class Gateway:
             outcome = self.handoffs.create(conversation_id, HandoffReason.user_request, actor="gateway")
             return [{"text": replies.handoff_confirmation(outcome, self.handoffs.levels)}]
         return [replies.bot_unavailable()]
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    """Connection-level failures (server restarting, connection dropped), not bad SQL."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError))

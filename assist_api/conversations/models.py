@@ -22,7 +22,9 @@ class ConversationState(StrEnum):
 class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (Index("ix_conversations_customer", "channel", "customer_id", "created_at"),
-                      Index("ix_conversations_created_at", "created_at"))
+                      Index("ix_conversations_created_at", "created_at"),
+                      # the unanswered-message sweep (recovery.py) looks up idle bot conversations
+                      Index("ix_conversations_state_updated", "state", "updated_at"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))

@@ -64,6 +64,8 @@ class ConversationService:
             record_turn(session, conversation_id, replies)  # the bot's decision, for reports
             conv = session.get(Conversation, conversation_id)
             session.refresh(conv)
+            # Moving updated_at tells the unanswered-message sweep (recovery.py) it was answered.
+            conv.updated_at = utcnow()
             return conv.state
 
     def resolve(self, channel: str, customer_id: str, conversation_id: str | None) -> Conversation:

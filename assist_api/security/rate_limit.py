@@ -1,8 +1,8 @@
 """Rate limits on the customer endpoints: token buckets per customer and per client IP.
 
-The buckets live in this process's memory: each gateway process (each replica) counts on its
-own, so with N replicas behind a balancer a customer can get up to N times the configured rate.
-A shared limiter (e.g. Redis-backed) belongs to the multi-replica deployment, not here.
+With `redis_url` set the buckets live in Redis, one Lua script per request, so every gateway
+replica behind the balancer counts against the same buckets. Without it they live in this
+process's memory (the one-machine default).
 
 Used by the routes before they store anything: `enforce(request, customer=...)` raises 429 with
 a Chinese `detail` and a `Retry-After` header, so a refused message is never stored.
@@ -56,14 +56,20 @@ class TokenBucketLimiter:
 _CREATE_LOCK = threading.Lock()
 
 
-def limiter_for(app) -> TokenBucketLimiter:
+def limiter_for(app):
     """The app's limiter (one per app, created on first use)."""
     limiter = getattr(app.state, "rate_limiter", None)
     if limiter is None:
         with _CREATE_LOCK:
             limiter = getattr(app.state, "rate_limiter", None)
             if limiter is None:
-                limiter = TokenBucketLimiter(app.state.settings.rate_limit_max_keys)
+                settings = app.state.settings
+                if settings.redis_url:
+                    from assist_api.security.redis_buckets import RedisTokenBucketLimiter
+
+                    limiter = RedisTokenBucketLimiter(settings.redis_url)
+                else:
+                    limiter = TokenBucketLimiter(settings.rate_limit_max_keys)
                 app.state.rate_limiter = limiter
     return limiter
 

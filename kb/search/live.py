@@ -40,3 +40,24 @@ class LiveEngine:
                 finally:
                     self._refreshing.release()
         return self._engine
+
+    def start_background_refresh(self) -> None:
+        """Check for a newer published revision every `check_interval_s` in a daemon thread,
+        so an idle replica's index is current before its next search (a rebuild of a large KB
+        then never lands on a customer's request). `stop_background_refresh` ends it."""
+        if getattr(self, "_watcher", None) is not None:
+            return
+        self._stopped = threading.Event()
+
+        def loop() -> None:
+            while not self._stopped.wait(self.check_interval_s):
+                self.get()
+
+        self._watcher = threading.Thread(target=loop, name="kb-index-refresh", daemon=True)
+        self._watcher.start()
+
+    def stop_background_refresh(self) -> None:
+        if getattr(self, "_watcher", None) is not None:
+            self._stopped.set()
+            self._watcher.join(timeout=5)
+            self._watcher = None

@@ -32,8 +32,17 @@ class _TimeoutSession(requests.Session):
 
 
 class WeChatAPI(WeChatClient):
-    def __init__(self, app_id: str, secret: str, base_url: str, timeout_s: float) -> None:
-        super().__init__(app_id, secret, timeout=timeout_s)
+    def __init__(self, app_id: str, secret: str, base_url: str, timeout_s: float,
+                 redis_url: str | None = None) -> None:
+        session = None
+        if redis_url:
+            # Replicas share one access token: WeChat invalidates a token soon after another
+            # is fetched, so per-process tokens would knock each other out.
+            import redis
+            from wechatpy.session.redisstorage import RedisStorage
+
+            session = RedisStorage(redis.Redis.from_url(redis_url), prefix="cs:wechat")
+        super().__init__(app_id, secret, timeout=timeout_s, session=session)
         self._base_url = base_url.rstrip("/")
         self.API_BASE_URL = f"{self._base_url}/cgi-bin/"
         self._http = _TimeoutSession(timeout_s)

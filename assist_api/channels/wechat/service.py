@@ -47,7 +47,7 @@ def build(settings: Settings, sessions: sessionmaker[Session], gateway) -> WeCha
     api = None
     if settings.wechat_app_id and settings.wechat_app_secret:
         api = WeChatAPI(settings.wechat_app_id, settings.wechat_app_secret,
-                        settings.wechat_api_base_url, settings.wechat_api_timeout_s)
+                        settings.wechat_api_base_url, settings.wechat_api_timeout_s, settings.redis_url)
     outbox = Outbox(sessions, settings.wechat_delivery_attempts, settings.wechat_delivery_backoff_s)
     worker = DeliveryWorker(outbox, api.send_text if api else None)
     channel = WeChatChannel(gateway, sessions, Inbox(sessions), worker, settings.wechat_passive_reply_budget_s)

@@ -1,8 +1,9 @@
-"""A throwaway PostgreSQL server on loopback for the test session (Debian's packages).
+"""A throwaway PostgreSQL server on loopback (Debian's packages): for the test session and for
+the multi-replica topology (stack/cluster.py).
 
 It runs `initdb` into a temporary directory and `pg_ctl start` on a free 127.0.0.1 port, as
-the `postgres` user when the tests run as root (PostgreSQL refuses to run as root). Each test
-gets a fresh database on it.
+the `postgres` user when run as root (PostgreSQL refuses to run as root). Each test gets a
+fresh database on it.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ class PostgresServer:
             "-o", f"-h 127.0.0.1 -p {self.port} -k {self.tmp} -F", "-w", "-t", "60", "start",
         )
         return self
+
+    def restart(self) -> None:
+        """Fault injection: a fast shutdown (open connections are cut) and a start again."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.tmp / "server.log"),
+                  "-m", "fast", "-w", "-t", "60", "restart")
 
     def stop(self) -> None:
         try:
