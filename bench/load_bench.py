@@ -2,11 +2,14 @@
 service vs two, on PostgreSQL + Redis + nginx (stack/cluster.py), all on this machine.
 
 Usage: python bench/load_bench.py [--customers 200] [--duration 120] [--replicas 1 2]
-                                  [--think 1 3] [--out bench/results/load.json]
+                                  [--scenarios customers saturation] [--out bench/results/load.json]
 
 Each simulated customer (stack/customers.py) opens a conversation, asks 2-6 questions with a
-think time drawn from --think seconds between them (every tenth asks for a human twice in a
-row), and starts over as a new customer. The run is bounded by --duration; requests still in
+think time between them (every tenth asks for a human twice in a row), and starts over as a
+new customer. Two scenarios: "customers" thinks 5-15 s like people typing; "saturation" only
+0.5-1.5 s, which keeps every CPU busy and so measures capacity (where two replicas on one
+2-core machine cannot do more than one: the CPU bound, shown by cpu_percent_mean and
+cpu_seconds). The run is bounded by --duration; requests still in
 flight then finish. Reported per topology: throughput (answered requests/s), latency
 p50/p95/p99 of answered requests, error rate (any non-200 or no response), apologies (the bot
 was unavailable and offered a human), CPU use of the machine, and peak resident memory per
@@ -51,19 +54,31 @@ class Sampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     @staticmethod
-    def _rss_mb(pid: int) -> float:
+    def _tree(pid: int) -> list[psutil.Process]:
         try:
             root = psutil.Process(pid)
-            procs = [root, *root.children(recursive=True)]
+            return [root, *root.children(recursive=True)]
         except psutil.Error:
-            return 0.0
+            return []
+
+    def _rss_mb(self, pid: int) -> float:
         total = 0
-        for p in procs:
+        for p in self._tree(pid):
             try:
                 total += p.memory_info().rss
             except psutil.Error:
                 pass
         return total / 2**20
+
+    def _cpu_s(self, pid: int) -> float:
+        total = 0.0
+        for p in self._tree(pid):
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
 
     def _run(self) -> None:
         psutil.cpu_percent(None)
@@ -73,12 +88,16 @@ class Sampler:
                 self.peak_mb[name] = max(self.peak_mb[name], self._rss_mb(pid))
 
     def start(self) -> "Sampler":
+        self._cpu_start = {name: self._cpu_s(pid) for name, pid in self.processes.items()}
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+        # CPU seconds each process used during the run: where the machine's two cores went.
+        self.cpu_s = {name: round(self._cpu_s(pid) - self._cpu_start[name], 1)
+                      for name, pid in self.processes.items()}
 
 
 def processes_of(cluster: Cluster) -> dict[str, int]:
@@ -123,10 +142,19 @@ def run(replicas: int, customers: int, duration_s: float, think: tuple[float, fl
         "driver_errors": load.crashed,
         "cpu_percent_mean": round(sum(sampler.cpu) / max(1, len(sampler.cpu)), 1),
         "peak_rss_mb": {k: round(v, 1) for k, v in sorted(sampler.peak_mb.items())},
+        "cpu_seconds": dict(sorted(sampler.cpu_s.items())),
     }
     print(json.dumps({k: result[k] for k in ("replicas", "throughput_rps", "latency_ms", "error_rate",
                                             "apologies", "cpu_percent_mean")}), flush=True)
     return result
+
+
+SCENARIOS = {
+    # People type: a Chinese sentence or two between answers takes 5-15 s.
+    "customers": (5.0, 15.0),
+    # Far faster than people: every replica's CPU is kept busy, which measures capacity.
+    "saturation": (0.5, 1.5),
+}
 
 
 def main() -> int:
@@ -134,21 +162,24 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0])
+    parser.add_argument("--scenarios", nargs="+", choices=sorted(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
     args = parser.parse_args()
     if args.duration > 600 or args.customers > 1000:
         parser.error("bounded: at most 600 s and 1000 customers")
-    runs = [run(r, args.customers, args.duration, tuple(args.think)) for r in args.replicas]
     report = {
         "benchmark": "web-channel load: simulated customers through nginx, 1 vs 2 replicas",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "think_s": args.think,
-        "runs": runs,
+        "scenarios": {},
     }
-    by = {r["replicas"]: r for r in runs}
-    if 1 in by and 2 in by:
-        report["two_vs_one_throughput"] = round(by[2]["throughput_rps"] / by[1]["throughput_rps"], 3)
+    for scenario in args.scenarios:
+        think = SCENARIOS[scenario]
+        runs = [run(r, args.customers, args.duration, think) for r in args.replicas]
+        entry = {"think_s": list(think), "runs": runs}
+        by = {r["replicas"]: r for r in runs}
+        if 1 in by and 2 in by:
+            entry["two_vs_one_throughput"] = round(by[2]["throughput_rps"] / by[1]["throughput_rps"], 3)
+        report["scenarios"][scenario] = entry
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
     print(f"[load] wrote {args.out}")

@@ -24,6 +24,12 @@ from stack.customers import Customers, Send
 
 OPEN_HANDOFF = ("queued", "assigned", "in_progress")
 
+# Settings of the topology under the suite: the sweep answers after 12 s so the run stays
+# short, still longer than the gateway's 5 s wait for Rasa, so a live request is never
+# answered twice.
+FAULT_SUITE_ENV = {"CS_RASA_TIMEOUT_S": "5", "CS_UNANSWERED_RECOVERY_AFTER_S": "12",
+                   "CS_UNANSWERED_RECOVERY_INTERVAL_S": "2"}
+
 
 @dataclass
 class FaultResult:

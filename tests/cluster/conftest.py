@@ -11,11 +11,6 @@ import pytest
 
 from stack.rasa_model import rasa_bin
 
-# Short enough that the fault suite's sweep runs within the test; still longer than the
-# gateway's Rasa timeout, so a live request is never answered twice.
-CLUSTER_ENV = {"CS_RASA_TIMEOUT_S": "5", "CS_UNANSWERED_RECOVERY_AFTER_S": "12",
-               "CS_UNANSWERED_RECOVERY_INTERVAL_S": "2"}
-
 
 @pytest.fixture(scope="package")
 def cluster(tmp_path_factory):
@@ -26,7 +21,8 @@ def cluster(tmp_path_factory):
             pytest.fail(f"the multi-replica topology is required (CS_REQUIRE_CLUSTER) but {reason}")
         pytest.skip(reason)
     from stack.cluster import start_cluster
+    from stack.faults import FAULT_SUITE_ENV
 
-    running = start_cluster(tmp_path_factory.mktemp("cluster"), replicas=2, extra_env=CLUSTER_ENV)
+    running = start_cluster(tmp_path_factory.mktemp("cluster"), replicas=2, extra_env=FAULT_SUITE_ENV)
     yield running
     running.stop()
