@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from assist_api.assist.classifier import ensure_trained
+from assist_api.assist.cues import analyse
 from assist_api.assist.config import load_config
 from assist_api.assist.suggest import Suggester
 from assist_api.assist.templates import TemplateStore
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.templates = template_store
         app.state.suggester = Suggester(load_config())
         warm_up()  # the first customer should not pay for loading jieba's dictionary
+        analyse("转人工")  # nor the first handoff for building the spaCy cue pipeline (~2 s)
         recovery = asyncio.create_task(UnansweredRecovery(sessions, settings.unanswered_recovery_after_s)
                                        .run_forever(settings.unanswered_recovery_interval_s))
         yield

@@ -62,8 +62,7 @@ class ConversationService:
                 session.add(Message(conversation_id=conversation_id, sender="bot",
                                     text=mask_pii(r["text"]), buttons=r.get("buttons")))
             record_turn(session, conversation_id, replies)  # the bot's decision, for reports
-            conv = session.get(Conversation, conversation_id)
-            session.refresh(conv)
+            conv = session.get(Conversation, conversation_id)  # a new session: read fresh
             # Moving updated_at tells the unanswered-message sweep (recovery.py) it was answered.
             conv.updated_at = utcnow()
             return conv.state
