@@ -1,8 +1,11 @@
 """Load test of the web channel: simulated customers through the balancer, one replica of each
 service vs two, on PostgreSQL + Redis + nginx (stack/cluster.py), all on this machine.
 
-Usage: python bench/load_bench.py [--customers 200] [--duration 120] [--replicas 1 2]
+Usage: python bench/load_bench.py [--customers 200] [--duration 120] [--topologies embedded 1 2]
                                   [--scenarios customers saturation] [--out bench/results/load.json]
+
+Topologies: "embedded" is what `make run` starts (SQLite, one process each, no balancer); "1"
+and "2" are one and two replicas of each service on PostgreSQL + Redis behind nginx.
 
 Each simulated customer (stack/customers.py) opens a conversation, asks 2-6 questions with a
 think time between them (every tenth asks for a human twice in a row), and starts over as a
@@ -39,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from stack.cluster import Cluster, start_cluster  # noqa: E402
 from stack.customers import Customers, latency_summary  # noqa: E402
+from stack.local import start_local_stack  # noqa: E402
 
 LOAD_ENV = {"CS_RATE_LIMIT_IP_BURST": "1000000", "CS_RATE_LIMIT_IP_PER_S": "1000000"}
 
@@ -109,13 +113,24 @@ def processes_of(cluster: Cluster) -> dict[str, int]:
     return pids
 
 
-def run(replicas: int, customers: int, duration_s: float, think: tuple[float, float]) -> dict:
-    var = Path(tempfile.mkdtemp(prefix=f"cs-load-{replicas}-"))
-    print(f"[load] starting the {replicas}-replica topology", flush=True)
-    cluster = start_cluster(var, replicas, extra_env=LOAD_ENV)
+def start(topology: str, var: Path):
+    """(stack, base URL, processes to watch) of "embedded" (what `make run` starts: SQLite,
+    one process each, no balancer) or "1" / "2" (replicas on PostgreSQL + Redis + nginx)."""
+    if topology == "embedded":
+        local = start_local_stack(var, extra_env=LOAD_ENV)
+        pids = {name: run.process.pid for name, run in local.supervisor.running.items()}
+        return local, local.gateway_url, pids
+    cluster = start_cluster(var, int(topology), extra_env=LOAD_ENV)
+    return cluster, cluster.gateway_url, processes_of(cluster)
+
+
+def run(topology: str, customers: int, duration_s: float, think: tuple[float, float]) -> dict:
+    var = Path(tempfile.mkdtemp(prefix=f"cs-load-{topology}-"))
+    print(f"[load] starting the {topology} topology", flush=True)
+    cluster, base_url, pids = start(topology, var)
     try:
-        sampler = Sampler(processes_of(cluster)).start()
-        load = Customers(cluster.gateway_url, customers, think_s=think, max_s=duration_s + 5, seed=1).start()
+        sampler = Sampler(pids).start()
+        load = Customers(base_url, customers, think_s=think, max_s=duration_s + 5, seed=1).start()
         started = time.monotonic()
         time.sleep(duration_s)
         sends = load.stop()
@@ -129,7 +144,9 @@ def run(replicas: int, customers: int, duration_s: float, think: tuple[float, fl
         if not s.ok:
             errors[str(s.status)] = errors.get(str(s.status), 0) + 1
     result = {
-        "replicas": replicas,
+        "topology": topology,
+        "replicas": 1 if topology == "embedded" else int(topology),
+        "database": "sqlite" if topology == "embedded" else "postgresql",
         "customers": customers,
         "duration_s": round(elapsed, 1),
         "requests": len(sends),
@@ -144,7 +161,7 @@ def run(replicas: int, customers: int, duration_s: float, think: tuple[float, fl
         "peak_rss_mb": {k: round(v, 1) for k, v in sorted(sampler.peak_mb.items())},
         "cpu_seconds": dict(sorted(sampler.cpu_s.items())),
     }
-    print(json.dumps({k: result[k] for k in ("replicas", "throughput_rps", "latency_ms", "error_rate",
+    print(json.dumps({k: result[k] for k in ("topology", "throughput_rps", "latency_ms", "error_rate",
                                             "apologies", "cpu_percent_mean")}), flush=True)
     return result
 
@@ -161,25 +178,32 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--duration", type=float, default=120.0)
-    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--topologies", nargs="+", choices=["embedded", "1", "2"], default=["embedded", "1", "2"])
     parser.add_argument("--scenarios", nargs="+", choices=sorted(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
     args = parser.parse_args()
     if args.duration > 600 or args.customers > 1000:
         parser.error("bounded: at most 600 s and 1000 customers")
-    report = {
-        "benchmark": "web-channel load: simulated customers through nginx, 1 vs 2 replicas",
+    # Runs of other topologies or scenarios already in the file are kept: one can be re-run alone.
+    report = json.loads(args.out.read_text("utf-8")) if args.out.exists() else {}
+    report.update({
+        "benchmark": "web-channel load: simulated customers, embedded default vs 1 vs 2 replicas behind nginx",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "scenarios": {},
-    }
+    })
+    report.setdefault("scenarios", {})
     for scenario in args.scenarios:
         think = SCENARIOS[scenario]
-        runs = [run(r, args.customers, args.duration, think) for r in args.replicas]
-        entry = {"think_s": list(think), "runs": runs}
-        by = {r["replicas"]: r for r in runs}
-        if 1 in by and 2 in by:
-            entry["two_vs_one_throughput"] = round(by[2]["throughput_rps"] / by[1]["throughput_rps"], 3)
-        report["scenarios"][scenario] = entry
+        entry = report["scenarios"].setdefault(scenario, {"runs": []})
+        entry["think_s"] = list(think)
+        for topology in args.topologies:
+            result = run(topology, args.customers, args.duration, think)
+            entry["runs"] = [r for r in entry["runs"] if r.get("topology", str(r["replicas"])) != topology]
+            entry["runs"].append(result)
+        order = {"embedded": 0, "1": 1, "2": 2}
+        entry["runs"].sort(key=lambda r: order[r.get("topology", str(r["replicas"]))])
+        by = {r.get("topology", str(r["replicas"])): r for r in entry["runs"]}
+        if "1" in by and "2" in by:
+            entry["two_vs_one_throughput"] = round(by["2"]["throughput_rps"] / by["1"]["throughput_rps"], 3)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
     print(f"[load] wrote {args.out}")

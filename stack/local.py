@@ -36,7 +36,7 @@ class LocalStack:
         self.supervisor.stop()
 
 
-def start_local_stack(var: Path, always_open: bool = True) -> LocalStack:
+def start_local_stack(var: Path, always_open: bool = True, extra_env: dict[str, str] | None = None) -> LocalStack:
     api_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     db_url = f"sqlite:///{var / 'app.sqlite3'}"
     model_dir = PROJECT_ROOT / "var" / "rasa-models"
@@ -53,6 +53,7 @@ def start_local_stack(var: Path, always_open: bool = True) -> LocalStack:
     if always_open:  # flows that must not depend on the clock
         env_values.update({"CS_BUSINESS_OPEN": "00:00", "CS_BUSINESS_CLOSE": "24:00"})
         hours = {"business_open": "00:00", "business_close": "24:00"}
+    env_values.update(extra_env or {})
     settings = Settings(
         database_url=db_url, var_dir=var, api_port=api_port,
         gateway_url=env_values["CS_GATEWAY_URL"], rasa_url=env_values["CS_RASA_URL"],
