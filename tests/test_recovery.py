@@ -14,6 +14,7 @@ from assist_api.conversations.models import Conversation, ConversationState
 from assist_api.conversations.recovery import UnansweredRecovery
 from assist_api.conversations.service import ConversationService
 from assist_api.handoffs import replies
+from assist_api.observability import metrics
 from db.base import utcnow
 from db.engine import session_factory
 from db.migrate import upgrade
@@ -41,7 +42,9 @@ def test_a_message_left_without_an_answer_gets_the_apology_once(sessions):
     recovery = UnansweredRecovery(sessions, after_s=30)
     assert recovery.sweep() == 0  # too fresh: its gateway may still be answering
     age(sessions, conv.id, 60)
+    before = metrics.BOT_UNAVAILABLE.labels("recovered")._value.get()
     assert recovery.sweep() == 1
+    assert metrics.BOT_UNAVAILABLE.labels("recovered")._value.get() == before + 1  # operators see it
     messages = conversations.messages(conv.id)
     assert [m.sender for m in messages] == ["customer", "bot"]
     assert messages[-1].text == replies.bot_unavailable()["text"]

@@ -18,6 +18,7 @@ from assist_api.conversations.service import ConversationService
 from assist_api.handoffs import replies
 from assist_api.handoffs.models import HandoffReason
 from assist_api.handoffs.service import HandoffService
+from assist_api.observability import metrics
 from assist_api.observability.context import CONVERSATION_ID, METADATA_KEY, request_id
 
 log = logging.getLogger("gateway")
@@ -62,6 +63,7 @@ class Gateway:
                 raise RasaUnavailable("empty reply (action server down?)")
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for conversation %s: %s", conv.id, exc)
+            metrics.BOT_UNAVAILABLE.labels("rasa").inc()
             bot_replies = await run_in_threadpool(self._without_bot, conv.id, text)
         state = await self._store_reply(conv.id, bot_replies)
         return GatewayReply(conv.id, state, bot_replies)

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assist_api.conversations.models import Conversation, ConversationState, Message
 from assist_api.handoffs import replies
+from assist_api.observability import metrics
 from db.base import utcnow
 
 log = logging.getLogger("gateway.recovery")
@@ -65,6 +66,7 @@ class UnansweredRecovery:
             reply = replies.bot_unavailable()
             session.add(Message(conversation_id=conversation_id, sender="bot", text=reply["text"],
                                 buttons=reply["buttons"]))
+        metrics.BOT_UNAVAILABLE.labels("recovered").inc()
         log.warning("answered conversation %s left without a reply (its gateway died or the "
                     "database was away)", conversation_id)
         return True

@@ -31,6 +31,10 @@ SLA_BREACHED = Gauge("cs_sla_breached_open", "Open escalation records past an SL
                      "and stage (first_response, resolution).", ["priority", "stage"], registry=REGISTRY)
 SLA_BREACHES = Counter("cs_sla_breaches_total", "First responses made after their deadline, by priority.",
                        ["priority"], registry=REGISTRY)
+BOT_UNAVAILABLE = Counter("cs_bot_unavailable_total", "Customer messages answered with the apology + 转人工 "
+                          "offer instead of the bot, by cause (rasa: Rasa or the action server failed; "
+                          "recovered: left unanswered by a dead gateway, answered by the sweep).",
+                          ["cause"], registry=REGISTRY)
 KB_INDEX_VERSION = Gauge("cs_kb_index_version", "KB revision the serving search index was built from.",
                          registry=REGISTRY)
 
