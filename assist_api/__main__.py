@@ -9,7 +9,8 @@ from config.settings import get_settings
 def main() -> None:
     settings = get_settings()
     # Access lines come from the app itself (JSON, with request ids): assist_api/observability.
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, access_log=False)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, access_log=False,
+                timeout_keep_alive=settings.api_keep_alive_s)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # HTTP service (gateway).
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Idle keep-alive connections are closed after this many seconds. Longer than the clients'
+    # and nginx's own idle limits, so the server never closes a connection at the moment a
+    # client reuses it (uvicorn's 5 s default did, under load: a reset POST, not retried).
+    api_keep_alive_s: int = 75
     gateway_url: str = "http://127.0.0.1:8000"
     # Shared secret the action server presents to the gateway's internal API; generated into
     # <var_dir>/service_token on first use when not set.

@@ -11,16 +11,18 @@ After the load stops and the recovery sweep has had its time, the database must 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy import func, select
 
 from assist_api.conversations.models import Conversation, ConversationState, Message
 from assist_api.handoffs.models import Handoff
 from db.engine import session_factory
 from stack.cluster import Cluster
-from stack.customers import Customers, Send
+from stack.customers import APOLOGY, Customers, Send
 
 OPEN_HANDOFF = ("queued", "assigned", "in_progress")
 
@@ -53,9 +55,11 @@ class Invariants:
     duplicate_handoffs: list[str] = field(default_factory=list)
     stuck_conversations: list[str] = field(default_factory=list)
     handoffs: int = 0
+    apologies_stored: int = 0
 
     def as_dict(self) -> dict:
-        return {"customer_messages": self.customer_messages, "lost_messages": len(self.lost_messages),
+        return {"customer_messages": self.customer_messages, "apologies_stored": self.apologies_stored,
+                "lost_messages": len(self.lost_messages),
                 "duplicate_handoffs": len(self.duplicate_handoffs),
                 "stuck_conversations": len(self.stuck_conversations), "handoffs": self.handoffs}
 
@@ -68,13 +72,54 @@ def _kill_and_restart(cluster: Cluster, name: str, down_s: float) -> float:
     return time.monotonic() - started + down_s
 
 
+def _in_flight(cluster: Cluster, name: str, count: int = 8) -> list[threading.Thread]:
+    """Messages sent straight to one gateway replica, so that some are stored and waiting for
+    Rasa when it is killed: the case only the unanswered-message sweep can answer."""
+    url = f"{cluster.replica_url(name)}/api/channels/web/messages"
+
+    def send(i: int) -> None:
+        try:
+            httpx.post(url, json={"customer_id": f"inflight-{name}-{i}", "text": "宽带老是掉线怎么办"}, timeout=10)
+        except httpx.HTTPError:
+            pass  # the replica died under it: expected
+
+    threads = [threading.Thread(target=send, args=(i,), daemon=True) for i in range(count)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def _wait_until_stored_unanswered(database_url: str, customers_like: str, timeout_s: float = 3.0) -> bool:
+    """Until one of these customers' messages is stored with nothing after it yet."""
+    sessions = session_factory(database_url)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            waiting = session.scalar(
+                select(func.count()).select_from(Conversation)
+                .where(Conversation.customer_id.like(customers_like),
+                       ~select(Message.id).where(Message.conversation_id == Conversation.id,
+                                                 Message.sender != "customer").exists(),
+                       select(Message.id).where(Message.conversation_id == Conversation.id).exists()))
+        if waiting:
+            return True
+        time.sleep(0.005)
+    return False
+
+
 def inject_all(cluster: Cluster, settle_s: float = 6.0, down_s: float = 3.0) -> list[FaultResult]:
     """The four faults, `settle_s` apart, while load runs (the caller starts and stops it)."""
     results = []
     for kind in ("rasa", "actions", "gateway"):
         time.sleep(settle_s)
+        pending = []
+        if kind == "gateway":
+            pending = _in_flight(cluster, "gateway-1")
+            _wait_until_stored_unanswered(cluster.database_url, "inflight-gateway-1-%")
         result = FaultResult(f"kill -9 {kind}-1", time.monotonic())
         result.replica_back_s = _kill_and_restart(cluster, f"{kind}-1", down_s)
+        for t in pending:
+            t.join(timeout=15)
         results.append(result)
     time.sleep(settle_s)
     result = FaultResult("restart PostgreSQL", time.monotonic())
@@ -117,6 +162,8 @@ def check(database_url: str) -> Invariants:
         handed_off = {h.conversation_id: h for h in handoffs}
         for cid, messages in by_conversation.items():
             for i, m in enumerate(messages):
+                if m.sender == "bot" and m.text == APOLOGY:
+                    out.apologies_stored += 1
                 if m.sender != "customer":
                     continue
                 out.customer_messages += 1
@@ -157,7 +204,11 @@ def run_fault_suite(cluster: Cluster, customers: int = 20, recovery_wait_s: floa
     attribute(results, sends)
     time.sleep(recovery_wait_s)  # the unanswered-message sweep answers what a dead gateway left
     invariants = check(cluster.database_url)
+    received = sum(s.ok and s.apology for s in sends)
     return {
+        # Apologies nobody received in a response: sent by the sweep for the messages a killed
+        # gateway had stored (the burst sent straight to it, and any load it had in flight).
+        "answered_by_sweep": invariants.apologies_stored - received,
         "customers": customers, "duration_s": round(duration, 1), "requests": len(sends),
         "ok_requests": sum(s.ok for s in sends), "driver_errors": load.crashed,
         "faults": [r.as_dict() for r in results],
