@@ -44,6 +44,7 @@ from stack.cluster import Cluster, start_cluster  # noqa: E402
 from stack.customers import Customers, latency_summary  # noqa: E402
 from stack.local import start_local_stack  # noqa: E402
 
+SELF = "load generator"  # this process: its children are the services, counted on their own
 LOAD_ENV = {"CS_RATE_LIMIT_IP_BURST": "1000000", "CS_RATE_LIMIT_IP_PER_S": "1000000"}
 
 
@@ -61,7 +62,7 @@ class Sampler:
     def _tree(pid: int) -> list[psutil.Process]:
         try:
             root = psutil.Process(pid)
-            return [root, *root.children(recursive=True)]
+            return [root] if pid == os.getpid() else [root, *root.children(recursive=True)]
         except psutil.Error:
             return []
 
@@ -129,6 +130,7 @@ def run(topology: str, customers: int, duration_s: float, think: tuple[float, fl
     print(f"[load] starting the {topology} topology", flush=True)
     cluster, base_url, pids = start(topology, var)
     try:
+        pids = {**pids, SELF: os.getpid()}
         sampler = Sampler(pids).start()
         load = Customers(base_url, customers, think_s=think, max_s=duration_s + 5, seed=1).start()
         started = time.monotonic()
