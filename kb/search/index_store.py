@@ -54,17 +54,25 @@ class IndexStore:
         return final
 
     def _prune(self, active: Path) -> None:
-        versions = sorted(
-            (p for p in self.root.iterdir() if p.is_dir() and p.name.startswith("r")),
-            key=lambda p: p.stat().st_mtime,
-        )
+        # Other builders (threads or replicas sharing this directory) rename and prune at the
+        # same time: a directory listed a moment ago may be gone by the time it is looked at.
+        dated = [(p, _mtime(p)) for p in self.root.iterdir() if p.name.startswith("r") and p.is_dir()]
+        versions = [p for p, mtime in sorted((x for x in dated if x[1] is not None), key=lambda x: x[1])]
         for old in versions[: -self.keep]:
             if old != active:
                 shutil.rmtree(old, ignore_errors=True)
         for stale in self.root.glob(".building-*"):
             # A build that died mid-way leaves its directory; anything over an hour old is junk.
-            if time.time() - stale.stat().st_mtime > 3600:
+            mtime = _mtime(stale)
+            if mtime is not None and time.time() - mtime > 3600:
                 shutil.rmtree(stale, ignore_errors=True)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return None
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
