@@ -11,6 +11,8 @@ After the load stops and the recovery sweep has had its time, the database must 
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -107,19 +109,40 @@ def _wait_until_stored_unanswered(database_url: str, customers_like: str, timeou
     return False
 
 
+def _kill_gateway_mid_request(cluster: Cluster, down_s: float) -> FaultResult:
+    """kill -9 gateway-1 while messages it stored are certainly waiting for Rasa: the Rasa
+    replicas are paused (SIGSTOP) for the moment of the kill, so the race is not left to luck;
+    they continue (SIGCONT) right after, and the other gateway's requests just wait a second."""
+    rasa = [cluster.supervisor.running[n].process.pid for n in cluster.names("rasa")]
+    for pid in rasa:
+        os.killpg(pid, signal.SIGSTOP)
+    try:
+        pending = _in_flight(cluster, "gateway-1")
+        _wait_until_stored_unanswered(cluster.database_url, "inflight-gateway-1-%")
+        result = FaultResult("kill -9 gateway-1", time.monotonic())
+        cluster.supervisor.kill("gateway-1")
+    finally:
+        for pid in rasa:
+            os.killpg(pid, signal.SIGCONT)
+    time.sleep(down_s)
+    started = time.monotonic()
+    cluster.supervisor.respawn("gateway-1")
+    result.replica_back_s = time.monotonic() - started + down_s
+    for t in pending:
+        t.join(timeout=15)
+    return result
+
+
 def inject_all(cluster: Cluster, settle_s: float = 6.0, down_s: float = 3.0) -> list[FaultResult]:
     """The four faults, `settle_s` apart, while load runs (the caller starts and stops it)."""
     results = []
     for kind in ("rasa", "actions", "gateway"):
         time.sleep(settle_s)
-        pending = []
         if kind == "gateway":
-            pending = _in_flight(cluster, "gateway-1")
-            _wait_until_stored_unanswered(cluster.database_url, "inflight-gateway-1-%")
-        result = FaultResult(f"kill -9 {kind}-1", time.monotonic())
-        result.replica_back_s = _kill_and_restart(cluster, f"{kind}-1", down_s)
-        for t in pending:
-            t.join(timeout=15)
+            result = _kill_gateway_mid_request(cluster, down_s)
+        else:
+            result = FaultResult(f"kill -9 {kind}-1", time.monotonic())
+            result.replica_back_s = _kill_and_restart(cluster, f"{kind}-1", down_s)
         results.append(result)
     time.sleep(settle_s)
     result = FaultResult("restart PostgreSQL", time.monotonic())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from assist_api.conversations.models import AnswerFeedback, Conversation, ConversationState, Message
@@ -18,6 +20,23 @@ from db.base import utcnow
 
 class ConversationNotFound(LookupError):
     pass
+
+
+# Two messages of one customer arriving together (a double click on the very first message)
+# must not both find "no conversation" and open two, each of which could then escalate: the
+# look-up-or-create is serialised per customer, across threads by these locks and across
+# gateway replicas by a PostgreSQL advisory lock held until the transaction commits.
+_CUSTOMER_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _customer_key(channel: str, customer_id: str) -> int:
+    digest = hashlib.blake2b(f"{channel}:{customer_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_customer(session: Session, channel: str, customer_id: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _customer_key(channel, customer_id)})
 
 
 @dataclass
@@ -44,7 +63,9 @@ class ConversationService:
                 profile: dict[str, str] | None = None) -> Conversation:
         """Find the customer's conversation and store their message, in one transaction. A
         profile sent by the channel (name, phone, level) is kept on the conversation, masked."""
-        with self._sessions.begin() as session:
+        with _CUSTOMER_LOCKS[_customer_key(channel, customer_id) % len(_CUSTOMER_LOCKS)], \
+                self._sessions.begin() as session:
+            _lock_customer(session, channel, customer_id)
             conv = self._resolve(session, channel, customer_id, conversation_id)
             if profile:
                 conv.customer_profile = {**(conv.customer_profile or {}),
