@@ -21,9 +21,10 @@ from kb.store import KBStore
 from stack.balancer import Balancer
 from stack.local import free_port
 from stack.postgres import PostgresServer
-from stack.rasa_model import BOT_DIR, ensure_trained, model_path, rasa_bin, rasa_env
+from stack.rasa_model import ensure_trained, model_path
 from stack.redis_server import RedisServer
 from stack.services import Service, project_env, write_rasa_endpoints
+from stack.services import services as stack_services
 from stack.supervisor import Supervisor
 
 
@@ -95,28 +96,16 @@ def start_cluster(var: Path, replicas: int = 2, extra_env: dict[str, str] | None
         endpoints = write_rasa_endpoints(rasa_settings)
         services: list[Service] = []
         ports: dict[str, int] = {}
-        python = sys.executable
         for i in range(1, replicas + 1):
             rasa_port, actions_port, api_port = free_port(), free_port(), free_port()
             ports.update({f"rasa-{i}": rasa_port, f"actions-{i}": actions_port, f"gateway-{i}": api_port})
-            replica_env = project_env(settings0, {**common, "CS_VAR_DIR": str(var / f"replica-{i}"),
+            replica = Settings(database_url=database_url, var_dir=var / f"replica-{i}", api_port=api_port,
+                               action_server_port=actions_port, rasa_model_dir=rasa_model.parent)
+            replica_env = project_env(settings0, {**common, "CS_VAR_DIR": str(replica.var_dir),
                                                   "CS_API_PORT": str(api_port),
                                                   "CS_ACTION_SERVER_PORT": str(actions_port)})
-            services += [
-                Service(f"rasa-{i}",
-                        [str(rasa_bin()), "run", "--model", str(rasa_model), "--endpoints", str(endpoints),
-                         "--credentials", str(BOT_DIR / "credentials.yml"),
-                         "--interface", "127.0.0.1", "--port", str(rasa_port)],
-                        f"http://127.0.0.1:{rasa_port}/",
-                        env={**rasa_env(), **{k: v for k, v in replica_env.items() if k.startswith("CS_")},
-                             "TICKET_LOCK_LIFETIME": str(rasa_settings.rasa_lock_lifetime_s)},
-                        ready_timeout_s=300.0),
-                Service(f"actions-{i}", [python, "-m", "actions.server", "--actions", "actions",
-                                         "--port", str(actions_port)],
-                        f"http://127.0.0.1:{actions_port}/health", env=replica_env),
-                Service(f"gateway-{i}", [python, "-m", "assist_api"],
-                        f"http://127.0.0.1:{api_port}/health", env=replica_env),
-            ]
+            services += stack_services(replica, replica_env, suffix=f"-{i}", rasa_port=rasa_port,
+                                       endpoints=endpoints)
         supervisor = Supervisor(services, var / "log", restart=False, echo=echo)
         supervisor.start()
         balancer = Balancer(var / "nginx", lb_gateway, lb_rasa, lb_actions)

@@ -65,14 +65,19 @@ def _redis_lock_store(url: str) -> dict:
     return store
 
 
-def services(settings: Settings, base_env: dict[str, str]) -> list[Service]:
-    rasa_port = _port(settings.rasa_url)
+def services(settings: Settings, base_env: dict[str, str], *, suffix: str = "",
+             rasa_port: int | None = None, endpoints: Path | None = None) -> list[Service]:
+    """Rasa, action server and gateway. A replica (stack/cluster.py) names them with a suffix,
+    gives Rasa its own port (settings.rasa_url then points at the balancer) and shares one
+    endpoints file."""
+    rasa_port = rasa_port or _port(settings.rasa_url)
+    endpoints = endpoints or write_rasa_endpoints(settings)
     python = sys.executable
     return [
         Service(
-            name="rasa",
+            name=f"rasa{suffix}",
             command=[str(rasa_bin()), "run", "--model", str(model_path(settings)),
-                     "--endpoints", str(write_rasa_endpoints(settings)),
+                     "--endpoints", str(endpoints),
                      "--credentials", str(BOT_DIR / "credentials.yml"),
                      "--interface", "127.0.0.1", "--port", str(rasa_port)],
             health_url=f"http://127.0.0.1:{rasa_port}/",
@@ -81,7 +86,7 @@ def services(settings: Settings, base_env: dict[str, str]) -> list[Service]:
             ready_timeout_s=180.0,
         ),
         Service(
-            name="actions",
+            name=f"actions{suffix}",
             # rasa-sdk's server with /metrics and JSON logs (actions/server.py)
             command=[python, "-m", "actions.server", "--actions", "actions",
                      "--port", str(settings.action_server_port)],
@@ -89,7 +94,7 @@ def services(settings: Settings, base_env: dict[str, str]) -> list[Service]:
             env=base_env,
         ),
         Service(
-            name="gateway",
+            name=f"gateway{suffix}",
             command=[python, "-m", "assist_api"],
             health_url=f"http://127.0.0.1:{settings.api_port}/health",
             env=base_env,
