@@ -14,6 +14,7 @@ test: setup
 bench: setup
 	@.venv/bin/python bench/search_bench.py
 	@.venv/bin/python bench/faq_retrieval_bench.py
+	@.venv/bin/python bench/faq_dev_crossval.py
 	@.venv/bin/python bench/embedding_bench.py
 
 clean:
