@@ -14,6 +14,12 @@ from kb.interchange import parse_file
 from kb.store import KBStore
 from stack.postgres import PostgresServer, PostgresUnavailable
 
+
+def pytest_addoption(parser):
+    parser.addoption("--update-screenshots", action="store_true",
+                     help="browser tests save their screenshots into docs/screenshots/ "
+                          "(otherwise into a temporary directory, leaving the work tree clean)")
+
 DEMO_KB = PROJECT_ROOT / "kb" / "demo" / "telecom_kb.yaml"
 EVAL_DIR = PROJECT_ROOT / "kb" / "demo" / "eval"
 

@@ -97,6 +97,10 @@ def new_page(browser):
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
+def screenshots(request, tmp_path_factory) -> Path:
+    """Where screenshots go: docs/screenshots/ only with --update-screenshots, so an ordinary
+    test run does not rewrite the committed images."""
+    if not request.config.getoption("--update-screenshots"):
+        return tmp_path_factory.mktemp("screenshots")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

@@ -1,7 +1,7 @@
 """The product in a real browser: a customer asks in the widget and gets the KB answer, asks for
 a human; an agent in the console sees the escalation record and sends a suggested reply; the
 customer sees it live; an editor publishes a new entry and the widget answers with it.
-Screenshots of the three UIs go to docs/screenshots/."""
+Screenshots of the three UIs go to docs/screenshots/ with `pytest --update-screenshots`."""
 
 from __future__ import annotations
 
