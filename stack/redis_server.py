@@ -33,6 +33,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout_s: float = 20.0) -> "RedisServer":
+        self.tmp.mkdir(parents=True, exist_ok=True)
         log = open(self.tmp / "redis.log", "ab")
         self.process = subprocess.Popen(
             [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.tmp),
@@ -48,6 +49,12 @@ class RedisServer:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RedisUnavailable(f"redis-server did not start; see {self.tmp / 'redis.log'}") from None
                 time.sleep(0.1)
+
+    def kill(self) -> None:
+        """Stop the server abruptly (fault tests); `start` brings it back on the same port, empty."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
