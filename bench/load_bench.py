@@ -201,13 +201,14 @@ def main() -> int:
             result = run(topology, args.customers, args.duration, think)
             entry["runs"] = [r for r in entry["runs"] if r.get("topology", str(r["replicas"])) != topology]
             entry["runs"].append(result)
-        order = {"embedded": 0, "1": 1, "2": 2}
-        entry["runs"].sort(key=lambda r: order[r.get("topology", str(r["replicas"]))])
-        by = {r.get("topology", str(r["replicas"])): r for r in entry["runs"]}
-        if "1" in by and "2" in by:
-            entry["two_vs_one_throughput"] = round(by["2"]["throughput_rps"] / by["1"]["throughput_rps"], 3)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+            order = {"embedded": 0, "1": 1, "2": 2}
+            entry["runs"].sort(key=lambda r: order[r.get("topology", str(r["replicas"]))])
+            by = {r.get("topology", str(r["replicas"])): r for r in entry["runs"]}
+            if "1" in by and "2" in by:
+                entry["two_vs_one_throughput"] = round(by["2"]["throughput_rps"] / by["1"]["throughput_rps"], 3)
+            # Written after every run: a later run that fails does not take the earlier ones with it.
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
     print(f"[load] wrote {args.out}")
     return 0
 

@@ -3,7 +3,9 @@ fresh SQLite database with the demo KB, its own var/ directory, the shared train
 
 from __future__ import annotations
 
+import random
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +18,30 @@ from stack.services import project_env, services
 from stack.supervisor import Supervisor
 
 
+# Listening ports are picked below the kernel's ephemeral range (32768-60999 on Linux): a port
+# the kernel hands out (bind to 0) can be taken, before our server binds it, as the local end of
+# some outgoing connection (Rasa to PostgreSQL, say), and the server then fails with "Address
+# already in use". Seen with nginx in the two-replica load benchmark.
+_PORT_RANGE = (20000, 32000)
+_handed_out: set[int] = set()
+_port_lock = threading.Lock()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, never handed out twice by this process."""
+    with _port_lock:
+        for _ in range(200):
+            port = random.randrange(*_PORT_RANGE)
+            if port in _handed_out:
+                continue
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free loopback port in {_PORT_RANGE}")
 
 
 @dataclass
