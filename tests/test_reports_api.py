@@ -172,3 +172,41 @@ def test_unanswered_clusters_from_stored_conversations(api, monkeypatch):
     assert clusters[0]["volume"] == 3 and "eSIM" in clusters[0]["draft"]["question"]
     assert clusters[0]["kinds"] == {"no_answer": 3}
     assert all(c["volume"] >= 3 for c in clusters)
+
+
+def test_unanswered_clusters_follow_the_reports_date_range(api, monkeypatch):
+    """The reports page asks for the topics of the range it shows: last month's failed
+    questions are not this month's topics, and the other way round."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    from assist_api.conversations.models import Message
+    from assist_api.reports import unanswered
+
+    monkeypatch.setattr(unanswered, "load_encoder", lambda path: CharGrams())
+    sessions = session_factory(api.url)
+    conversations = ConversationService(sessions)
+    ids = {}
+    for i, text in enumerate(["eSIM怎么转到新手机", "eSIM怎么转到新手机上", "新手机eSIM怎么转",
+                              "云盘空间满了怎么扩容", "云盘怎么扩容", "云盘扩容怎么收费"]):
+        conv = conversations.receive("web", f"range-{i}", None, text)
+        conversations.reply(conv.id, [{"text": "抱歉，这个问题我暂时没有找到准确的答案。"}])
+        ids.setdefault("esim" if i < 3 else "cloud", []).append(conv.id)
+    october = datetime(2026, 10, 12, 3, 0, tzinfo=timezone.utc)  # 11:00 in Shanghai
+    with sessions.begin() as session:
+        session.execute(update(Message).where(Message.conversation_id.in_(ids["cloud"])).values(created_at=october))
+
+    def topics(**params):
+        r = _as(api, "supervisor", "GET", "/api/reports/unanswered", params=params)
+        assert r.status_code == 200, r.text
+        return [c["draft"]["question"] for c in r.json()]
+
+    in_october = topics(start="2026-10-01", end="2026-10-31")
+    assert len(in_october) == 1 and "云盘" in in_october[0]
+    today = datetime.now(timezone.utc).date().isoformat()
+    assert [q for q in topics(start=today, end=today) if "云盘" in q] == []
+    assert any("eSIM" in q for q in topics(start=today, end=today))
+    assert len(topics()) == 2  # no range: the most recent messages, whatever their date
+    assert _as(api, "supervisor", "GET", "/api/reports/unanswered",
+               params={"start": "2026-10-31", "end": "2026-10-01"}).status_code == 422

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -65,10 +66,17 @@ def _key(text: str) -> str:
 
 
 def unanswered_questions(sessions: sessionmaker[Session], scan: int, limit: int = 100,
-                         kind: str | None = None) -> list[dict[str, Any]]:
-    """Most frequent first, then most recent; the same question asked twice counts twice."""
+                         kind: str | None = None, since: datetime | None = None,
+                         until: datetime | None = None) -> list[dict[str, Any]]:
+    """Most frequent first, then most recent; the same question asked twice counts twice.
+    Looks at the `scan` most recent messages, of [since, until) when given."""
+    query = select(Message).order_by(Message.id.desc()).limit(scan)
+    if since is not None:
+        query = query.where(Message.created_at >= since)
+    if until is not None:
+        query = query.where(Message.created_at < until)
     with sessions() as session:
-        recent = list(session.scalars(select(Message).order_by(Message.id.desc()).limit(scan)))
+        recent = list(session.scalars(query))
         conversation_ids = {m.conversation_id for m in recent}
         handed = {h.conversation_id: h for h in session.scalars(
             select(Handoff).where(Handoff.conversation_id.in_(conversation_ids),

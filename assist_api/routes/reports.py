@@ -35,17 +35,22 @@ CHANNEL = Query(None, max_length=16, description="Only this channel (web, wechat
 CATEGORY = Query(None, max_length=32, description="Only this category.", examples=["billing"])
 
 
-def _report(request: Request, start: date | None, end: date | None, granularity: str,
-            channel: str | None, category: str | None) -> dict:
-    settings = request.app.state.settings
-    tz = settings.business_timezone
+def _period(request: Request, start: date | None, end: date | None) -> Period:
+    """The report's local-date range; by default the 30 days up to today."""
+    tz = request.app.state.settings.business_timezone
     end = end or utcnow().astimezone(Period.of(date.today(), date.today(), tz).tz).date()
     start = start or end - timedelta(days=29)
     try:
-        period = Period.of(start, end, tz)
+        return Period.of(start, end, tz)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    return build_report(request.app.state.sessions, settings, period, granularity, channel, category)
+
+
+def _report(request: Request, start: date | None, end: date | None, granularity: str,
+            channel: str | None, category: str | None) -> dict:
+    period = _period(request, start, end)
+    return build_report(request.app.state.sessions, request.app.state.settings, period, granularity,
+                        channel, category)
 
 
 @router.get("/summary")
@@ -78,11 +83,14 @@ def export_csv(request: Request, start: date | None = START, end: date | None = 
 
 @router.get("/unanswered")
 def unanswered(request: Request, limit: int = Query(20, ge=1, le=100),
+               start: date | None = Query(None, description="First day (local date, inclusive); with `end` or alone it limits the questions to that range (`end` defaults to today).", examples=["2026-10-01"]),
+               end: date | None = Query(None, description="Last day (local date, inclusive); given alone, `start` defaults to 29 days before it. Neither: the most recent messages whatever their date.", examples=["2026-10-31"]),
                who: Principal = require_any(Role.supervisor, Role.editor)) -> list[dict]:
     """Questions the bot failed on (clarify, no answer, 没帮助, handoff) grouped by meaning with the embedding model, largest volume first; each with examples and a proposed draft entry (standard question + similar questions) to review and create with POST /api/reports/unanswered/drafts."""
     state = request.app.state
+    period = _period(request, start, end) if start or end else None
     try:
-        return unanswered_clusters(state.sessions, state.settings, state.classifier, limit)
+        return unanswered_clusters(state.sessions, state.settings, state.classifier, limit, period)
     except FileNotFoundError as exc:
         raise HTTPException(503, f"embedding model unavailable: {exc}") from None
 

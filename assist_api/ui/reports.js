@@ -56,9 +56,12 @@
 
   function loadClusters() {
     $("clusters-status").textContent = "聚类中…";
-    api.call("GET", "/api/reports/unanswered?limit=20").then(function (clusters) {
+    /* The same date range as the report above, so the topics belong to the period shown. */
+    var range = new URLSearchParams({ limit: "20", start: $("f-start").value, end: $("f-end").value });
+    api.call("GET", "/api/reports/unanswered?" + range.toString()).then(function (clusters) {
       var list = UI.clear($("clusters"));
-      $("clusters-status").textContent = clusters.length ? "按提问量排序，共 " + clusters.length + " 个主题" : "暂无未解答的问题";
+      $("clusters-status").textContent = (clusters.length ? "按提问量排序，共 " + clusters.length + " 个主题" : "暂无未解答的问题") +
+        "（" + range.get("start") + " 至 " + range.get("end") + "）";
       clusters.forEach(function (c) {
         var kinds = Object.keys(c.kinds).map(function (k) {
           return ({ clarify: "澄清", no_answer: "无答案", unhelpful: "没帮助", handoff: "转人工" })[k] + " " + c.kinds[k];

@@ -44,6 +44,7 @@ class BrowserStack:
     api: httpx.Client
     agent_key: str
     editor_key: str
+    supervisor_key: str
 
     def agent(self, method: str, path: str, **kwargs) -> httpx.Response:
         return self.api.request(method, path, headers={"Authorization": f"Bearer {self.agent_key}"}, **kwargs)
@@ -75,8 +76,9 @@ def live(browser, tmp_path_factory):
     keys = KeyStore(session_factory(local.settings.database_url))
     agent_key = keys.create("agent-li", Role.agent)
     editor_key = keys.create("editor-wang", Role.editor)
+    supervisor_key = keys.create("supervisor-zhao", Role.supervisor)
     client = httpx.Client(base_url=local.gateway_url, timeout=30)
-    yield BrowserStack(local.gateway_url, client, agent_key, editor_key)
+    yield BrowserStack(local.gateway_url, client, agent_key, editor_key, supervisor_key)
     client.close()
     local.stop()
 

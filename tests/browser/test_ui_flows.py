@@ -166,6 +166,28 @@ def test_unanswered_questions_turn_into_a_draft_in_one_click(live, new_page):
     assert editor.locator("#entry-title").inner_text() == "新建条目"
 
 
+def test_the_reports_page_groups_unanswered_questions_of_the_chosen_dates(live, new_page):
+    # Four customers ask something the KB does not cover (the bot has no answer for it).
+    for i, text in enumerate(("你们卖不卖二手自行车", "有没有二手自行车卖", "哪里能买到二手自行车", "二手自行车多少钱一辆")):
+        response = live.api.post("/api/channels/web/messages", json={"customer_id": f"web-bike-{i}", "text": text})
+        assert response.status_code == 200, response.text
+    page = new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(f"{live.url}/reports")
+    page.locator("#login-key").fill(live.supervisor_key)
+    page.locator("#login button[type=submit]").click()
+    page.locator("#report").get_by_text("会话").first.wait_for()
+    page.locator("#load-clusters").click()
+    page.locator("#clusters li").first.wait_for()
+    assert "自行车" in page.locator("#clusters").inner_text()
+    assert page.locator("#f-start").input_value() in page.locator("#clusters-status").inner_text()
+    # A month with no conversations: no topics, rather than today's.
+    page.locator("#f-start").fill("2026-01-01")
+    page.locator("#f-end").fill("2026-01-31")
+    page.locator("#load-clusters").click()
+    page.get_by_text("暂无未解答的问题（2026-01-01 至 2026-01-31）").wait_for()
+    assert page.locator("#clusters li").count() == 0
+
+
 def test_phone_viewport_keyboard_only_and_resume_after_the_connection_drops(live, new_page):
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     open_widget(page, live.url)
