@@ -39,6 +39,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
 TURNS = ["你好", "宽带老是掉线怎么办", "话费余额怎么查", "出国前怎么开通国际漫游", "光猫上的红灯一直闪是什么意思",
          "流量包怎么订", "掉线", "套餐怎么改成便宜一点的", "谢谢", "再见"]
 BOT_COUNT = "document.querySelector('#cs-widget-root').shadowRoot.querySelectorAll('.msg.bot').length"
+# The page's Content-Security-Policy forbids eval, which Playwright's wait_for_function needs;
+# page.evaluate and locator waits work without it, so the waits below use only those.
+
+
+def wait_until(page, expression: str, timeout_s: float = 15.0):
+    deadline = time.monotonic() + timeout_s
+    while not (value := page.evaluate(expression)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression} still false after {timeout_s} s")
+        time.sleep(0.005)
+    return value
 
 
 def stats(values: list[float]) -> dict:
@@ -53,8 +64,7 @@ def first_paint(browser, url: str, loads: int) -> dict:
         context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
         page = context.new_page()
         page.goto(f"{url}/demo")
-        page.wait_for_function("window.CSWidget && window.CSWidget.paintedAt")
-        widget.append(page.evaluate("window.CSWidget.paintedAt"))
+        widget.append(wait_until(page, "window.CSWidget && window.CSWidget.paintedAt"))
         fcp.append(page.evaluate(
             "(performance.getEntriesByName('first-contentful-paint')[0] || {startTime: NaN}).startTime"))
         context.close()
@@ -73,7 +83,7 @@ def round_trips(browser, url: str, conversations: int) -> dict:
             page.locator("#cs-input").fill(text)
             started = time.perf_counter()
             page.locator("#cs-input").press("Enter")
-            page.wait_for_function(f"{BOT_COUNT} > {before}", polling="raf")
+            page.locator(".msg.bot").nth(before).wait_for()  # CSS locators reach into the shadow root
             outside_ms.append((time.perf_counter() - started) * 1000)
         widget_ms.extend(page.evaluate("window.CSWidget.timings"))
         context.close()
