@@ -193,6 +193,7 @@ def main() -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     })
     report.setdefault("scenarios", {})
+    order = {"embedded": 0, "1": 1, "2": 2}
     for scenario in args.scenarios:
         think = SCENARIOS[scenario]
         entry = report["scenarios"].setdefault(scenario, {"runs": []})
@@ -201,7 +202,6 @@ def main() -> int:
             result = run(topology, args.customers, args.duration, think)
             entry["runs"] = [r for r in entry["runs"] if r.get("topology", str(r["replicas"])) != topology]
             entry["runs"].append(result)
-            order = {"embedded": 0, "1": 1, "2": 2}
             entry["runs"].sort(key=lambda r: order[r.get("topology", str(r["replicas"]))])
             by = {r.get("topology", str(r["replicas"])): r for r in entry["runs"]}
             if "1" in by and "2" in by:

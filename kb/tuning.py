@@ -57,30 +57,22 @@ def tune(
             progress()
     names = sorted({name for _, rows, _ in per_query for row in rows for name in row})
 
-    order = list(range(len(per_query)))
-    random.Random(13).shuffle(order)
-    folds = [set(order[fold::FOLDS]) for fold in range(FOLDS)]
-
-    def fit_ranker(items, c: float) -> LinearModel:
-        rows = [row for _, feats, _ in items for row in feats]
-        labels = [label for _, _, labs in items for label in labs]
-        return LinearModel.fit(names, rows, labels, c=c)
+    folds = query_folds(len(per_query))
+    features = [feats for _, feats, _ in per_query]
+    labels_per_query = [labels for _, _, labels in per_query]
 
     def out_of_fold_tops(c: float) -> tuple[list[dict[str, float]], list[int]]:
         """Each query's top candidate under a ranker fitted without that query's fold."""
-        rows_out: list[dict[str, float]] = [{} for _ in per_query]
-        labels_out = [0] * len(per_query)
-        for held in folds:
-            scratch = Calibrator(ranker=fit_ranker([it for i, it in enumerate(per_query) if i not in held], c))
-            for i in held:
-                _, feats, labels = per_query[i]
-                rows = [dict(f) for f in feats]
-                if not rows:
-                    rows_out[i] = {name: 0.0 for name in names + list(RANK_FEATURES)}
-                    continue
-                probs = scratch.rank(rows)
-                best = int(np.argmax(probs))
-                rows_out[i], labels_out[i] = rows[best], labels[best]
+        rows_out: list[dict[str, float]] = []
+        labels_out: list[int] = []
+        for rows, labels in zip(out_of_fold_ranked(features, labels_per_query, names, c, folds), labels_per_query):
+            if not rows:
+                rows_out.append({name: 0.0 for name in names + list(RANK_FEATURES)})
+                labels_out.append(0)
+                continue
+            best = max(range(len(rows)), key=lambda j: rows[j]["rank_p"])
+            rows_out.append(rows[best])
+            labels_out.append(labels[best])
         return rows_out, labels_out
 
     # The ranker's regularisation is chosen by cross-validated top-1 accuracy on the dev
@@ -96,7 +88,7 @@ def tune(
     confidence_c = min(C_GRID, key=lambda c: _cv_log_loss(confidence_names, top_rows, top_labels, c, folds))
 
     calibrator = Calibrator(
-        ranker=fit_ranker(per_query, ranker_c),
+        ranker=fit_ranker(features, labels_per_query, names, ranker_c),
         confidence_model=LinearModel.fit(confidence_names, top_rows, top_labels, c=confidence_c),
     )
 
@@ -130,6 +122,36 @@ def tune(
         "tuned_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return calibrator
+
+
+def query_folds(n: int) -> list[set[int]]:
+    """The cross-validation folds over n queries (seeded: the same split every run)."""
+    order = list(range(n))
+    random.Random(13).shuffle(order)
+    return [set(order[fold::FOLDS]) for fold in range(FOLDS)]
+
+
+def fit_ranker(features: list[list[dict[str, float]]], labels: list[list[int]], names: list[str],
+               c: float) -> LinearModel:
+    """The ranker over every candidate of the given queries (label: the expected entry)."""
+    return LinearModel.fit(names, [row for rows in features for row in rows],
+                           [label for labs in labels for label in labs], c=c)
+
+
+def out_of_fold_ranked(features: list[list[dict[str, float]]], labels: list[list[int]], names: list[str],
+                       c: float, folds: list[set[int]]) -> list[list[dict[str, float]]]:
+    """Each query's candidates (copies) with `rank_p` and `rank_gap` from a ranker fitted
+    without that query's fold."""
+    ranked: list[list[dict[str, float]]] = [[] for _ in features]
+    for held in folds:
+        keep = [i for i in range(len(features)) if i not in held]
+        scratch = Calibrator(ranker=fit_ranker([features[i] for i in keep], [labels[i] for i in keep], names, c))
+        for i in held:
+            rows = [dict(f) for f in features[i]]
+            if rows:
+                scratch.rank(rows)
+            ranked[i] = rows
+    return ranked
 
 
 def _cv_log_loss(names: list[str], rows: list[dict[str, float]], labels: list[int], c: float,
