@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime, timezone
 
 import pytest
+import time_machine
 
 from config.settings import PROJECT_ROOT, Settings
 from db.migrate import upgrade
@@ -19,6 +21,24 @@ def pytest_addoption(parser):
     parser.addoption("--update-screenshots", action="store_true",
                      help="browser tests save their screenshots into docs/screenshots/ "
                           "(otherwise into a temporary directory, leaving the work tree clean)")
+
+# Asia/Shanghai is UTC+8: at 08:00 UTC both calendars agree, at 20:00 UTC Shanghai is already
+# on the next day. Date-dependent tests run at both, so the suite passes at every hour.
+SERVICE_CLOCK_INSTANTS = {
+    "08:00Z": datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc),
+    "20:00Z": datetime(2026, 11, 20, 20, 0, tzinfo=timezone.utc),
+}
+
+
+@pytest.fixture(params=list(SERVICE_CLOCK_INSTANTS))
+def service_clock(request) -> datetime:
+    """Sets this process's clock (time, datetime, the service's `utcnow`) to 08:00 and to
+    20:00 UTC; the clock keeps ticking from there. The test takes "today" from the service's
+    own helper (`assist_api.reports.period.local_today`), never from UTC or the machine."""
+    instant = SERVICE_CLOCK_INSTANTS[request.param]
+    with time_machine.travel(instant, tick=True):
+        yield instant
+
 
 DEMO_KB = PROJECT_ROOT / "kb" / "demo" / "telecom_kb.yaml"
 EVAL_DIR = PROJECT_ROOT / "kb" / "demo" / "eval"

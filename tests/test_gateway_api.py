@@ -534,7 +534,7 @@ def test_api_key_plaintext_is_nowhere_in_the_sqlite_files(gw):
     assert gw.as_("revoked", "GET", "/api/handoffs").status_code == 401
 
 
-def test_outside_business_hours_the_customer_is_promised_a_callback_time(tmp_path):
+def test_outside_business_hours_the_customer_is_promised_a_callback_time(service_clock, tmp_path):
     """Handoff outside service hours: the message is taken and a contact time promised."""
     tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).weekday()
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'h.sqlite3'}", var_dir=tmp_path / "var",

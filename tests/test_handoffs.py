@@ -192,7 +192,7 @@ def test_creating_for_an_unknown_conversation_fails_and_stores_nothing(svc):
     assert svc.count(Handoff) == 0
 
 
-def test_outside_business_hours_the_deadline_counts_from_the_next_opening(db_url, tmp_path):
+def test_outside_business_hours_the_deadline_counts_from_the_next_opening(service_clock, db_url, tmp_path):
     tz = ZoneInfo("Asia/Shanghai")
     today = datetime.now(tz).date()
     business_day = today + timedelta(days=3)  # the only business day: still 3 days ahead if midnight passes

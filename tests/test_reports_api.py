@@ -174,15 +174,37 @@ def test_unanswered_clusters_from_stored_conversations(api, monkeypatch):
     assert all(c["volume"] >= 3 for c in clusters)
 
 
-def test_unanswered_clusters_follow_the_reports_date_range(api, monkeypatch):
+def test_the_default_range_ends_on_the_services_today(service_clock, api):
+    """The page's date pickers start from the server's today in Asia/Shanghai: at 20:00 UTC
+    that is UTC's tomorrow, and today's conversations must be inside the default range."""
+    from datetime import date, timedelta
+
+    shanghai_today = (service_clock + timedelta(hours=8)).date()
+    r = _as(api, "supervisor", "GET", "/api/reports/range")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body == {"start": (shanghai_today - timedelta(days=29)).isoformat(), "end": shanghai_today.isoformat(),
+                    "today": shanghai_today.isoformat(), "timezone": "Asia/Shanghai"}
+    assert date.fromisoformat(body["end"]) != service_clock.date() or service_clock.hour < 16
+    conversations = ConversationService(session_factory(api.url))
+    conversations.receive("web", "range-today", None, "宽带怎么报修")
+    report = _as(api, "supervisor", "GET", "/api/reports/summary").json()
+    assert report["range"]["end"] == body["end"]
+    assert report["totals"]["conversations"] >= 1
+    assert _as(api, "agent", "GET", "/api/reports/range").status_code == 403
+
+
+def test_unanswered_clusters_follow_the_reports_date_range(service_clock, api, monkeypatch):
     """The reports page asks for the topics of the range it shows: last month's failed
-    questions are not this month's topics, and the other way round."""
+    questions are not this month's topics, and the other way round. Run at 08:00 and at
+    20:00 UTC, when Shanghai's "today" is UTC's tomorrow."""
     from datetime import datetime, timezone
 
     from sqlalchemy import update
 
     from assist_api.conversations.models import Message
     from assist_api.reports import unanswered
+    from assist_api.reports.period import local_today
 
     monkeypatch.setattr(unanswered, "load_encoder", lambda path: CharGrams())
     sessions = session_factory(api.url)
@@ -204,7 +226,7 @@ def test_unanswered_clusters_follow_the_reports_date_range(api, monkeypatch):
 
     in_october = topics(start="2026-10-01", end="2026-10-31")
     assert len(in_october) == 1 and "云盘" in in_october[0]
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = local_today(api.app.state.settings.business_timezone).isoformat()
     assert [q for q in topics(start=today, end=today) if "云盘" in q] == []
     assert any("eSIM" in q for q in topics(start=today, end=today))
     assert len(topics()) == 2  # no range: the most recent messages, whatever their date

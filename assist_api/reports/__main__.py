@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -91,8 +90,7 @@ def demo_data(
         if month:
             period = Period.month(month, tz)
         else:
-            today = date.today()
-            period = Period.of(today - timedelta(days=29), today, tz)
+            period = Period.recent(tz)
     except ValueError as exc:
         _fail(str(exc))
     counts = demo.generate(sessions, period, conversations, seed)

@@ -23,6 +23,7 @@ from assist_api.conversations.turns import BotTurn
 from assist_api.editor.unanswered import CLARIFY_PREFIX, NO_ANSWER_PREFIX
 from assist_api.handoffs.models import Handoff, HandoffEvent
 from assist_api.reports.period import Period
+from db.base import utcnow
 from kb.models import KBEntry
 
 ID_PREFIX = "demo"
@@ -53,7 +54,7 @@ def generate(sessions: sessionmaker[Session], period: Period, conversations: int
     """Insert `conversations` demo conversations spread over the period (bulk inserts)."""
     rng = random.Random(seed)
     topics = [q for qs in yaml.safe_load(TOPICS_FILE.read_text("utf-8")).values() for q in qs]
-    now = now or datetime.now(period.tz)
+    now = now or utcnow()
     days = (period.last - period.first).days + 1
     customers = max(1, int(conversations / 1.5))
     rows: dict[str, list[dict[str, Any]]] = {k: [] for k in ("conv", "msg", "turn", "fb", "handoff", "event", "csat")}

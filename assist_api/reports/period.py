@@ -7,8 +7,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from db.base import utcnow
+
 Granularity = Literal["day", "week", "month"]
 GRANULARITIES = ("day", "week", "month")
+
+
+def local_today(timezone: str, now: datetime | None = None) -> date:
+    """Today's date in the service's time zone, by the service's clock (`db.base.utcnow`).
+
+    Reports, their default ranges and the tests all take "today" from here: the machine's
+    local date or UTC's can be a day off Asia/Shanghai's."""
+    return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,12 @@ class Period:
         if (last - first).days > 366 * 3:
             raise ValueError("a report covers at most three years")
         return cls(first, last, ZoneInfo(timezone))
+
+    @classmethod
+    def recent(cls, timezone: str, days: int = 30, now: datetime | None = None) -> "Period":
+        """The `days` local dates up to today in `timezone` (the reports' default range)."""
+        last = local_today(timezone, now)
+        return cls(last - timedelta(days=days - 1), last, ZoneInfo(timezone))
 
     @classmethod
     def month(cls, month: str, timezone: str) -> "Period":

@@ -15,12 +15,11 @@ from assist_api.auth.keys import Principal, Role
 from assist_api.reports.csv_export import to_csv
 from assist_api.reports.html_report import fragment
 from assist_api.reports.mining import DRAFT_ANSWER, DRAFT_TAG
-from assist_api.reports.period import Period
+from assist_api.reports.period import Period, local_today
 from assist_api.reports.service import build_report
 from assist_api.reports.unanswered import unanswered_clusters
 from assist_api.routes.kb_editor import _next_id, _store_call
 from assist_api.routes.ui import UI_DIR
-from db.base import utcnow
 from kb.schema import to_record
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -38,7 +37,7 @@ CATEGORY = Query(None, max_length=32, description="Only this category.", example
 def _period(request: Request, start: date | None, end: date | None) -> Period:
     """The report's local-date range; by default the 30 days up to today."""
     tz = request.app.state.settings.business_timezone
-    end = end or utcnow().astimezone(Period.of(date.today(), date.today(), tz).tz).date()
+    end = end or local_today(tz)
     start = start or end - timedelta(days=29)
     try:
         return Period.of(start, end, tz)
@@ -51,6 +50,21 @@ def _report(request: Request, start: date | None, end: date | None, granularity:
     period = _period(request, start, end)
     return build_report(request.app.state.sessions, request.app.state.settings, period, granularity,
                         channel, category)
+
+
+class DefaultRange(BaseModel):
+    start: date = Field(description="First day of the default range (local date).")
+    end: date = Field(description="Last day of the default range: today in `timezone`.")
+    today: date
+    timezone: str = Field(examples=["Asia/Shanghai"])
+
+
+@router.get("/range")
+def default_range(request: Request, who: Principal = require(Role.supervisor)) -> DefaultRange:
+    """The default range (the 30 days up to today) in the service's time zone, so the page's date pickers start from the server's today, not the browser's."""
+    tz = request.app.state.settings.business_timezone
+    period = Period.recent(tz)
+    return DefaultRange(start=period.first, end=period.last, today=period.last, timezone=tz)
 
 
 @router.get("/summary")

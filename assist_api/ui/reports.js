@@ -6,7 +6,6 @@
   var api = new UI.Api("cs-reports-key");
   var who = null;
 
-  function iso(d) { return d.toISOString().slice(0, 10); }
   function query() {
     var p = new URLSearchParams({ start: $("f-start").value, end: $("f-end").value, granularity: $("f-granularity").value });
     if ($("f-channel").value) p.set("channel", $("f-channel").value);
@@ -87,12 +86,16 @@
     who = me;
     $("who").textContent = me.name + "（" + (me.role === "admin" ? "管理员" : "主管") + "）";
     $("logout").hidden = false;
-    var end = new Date(), start = new Date(end.getTime() - 29 * 86400000);
-    $("f-start").value = iso(start); $("f-end").value = iso(end);
     Object.keys(LABELS.category).forEach(function (k) {
       $("f-category").appendChild(el("option", { value: k, text: LABELS.category[k] }));
     });
-    load();
+    /* Dates are the service's local dates: the default range and "today" come from the server,
+     * never from the browser's clock, which may be on another day (a laptop on UTC). */
+    api.call("GET", "/api/reports/range").then(function (range) {
+      $("f-start").value = range.start; $("f-end").value = range.end;
+      $("f-tz").textContent = "日期按服务时区 " + range.timezone + " 计算（今天：" + range.today + "）";
+      load();
+    }, function (err) { UI.toast(err.message, "error"); });
   });
   $("logout").addEventListener("click", function () { api.signOut(); location.reload(); });
   $("filters").addEventListener("submit", function (e) { e.preventDefault(); load(); });

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
+
+from assist_api.reports.period import local_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -171,11 +174,19 @@ def test_the_reports_page_groups_unanswered_questions_of_the_chosen_dates(live, 
     for i, text in enumerate(("你们卖不卖二手自行车", "有没有二手自行车卖", "哪里能买到二手自行车", "二手自行车多少钱一辆")):
         response = live.api.post("/api/channels/web/messages", json={"customer_id": f"web-bike-{i}", "text": text})
         assert response.status_code == 200, response.text
-    page = new_page(viewport={"width": 1440, "height": 1000})
+    # The supervisor's laptop runs on UTC and its clock reads 20:00 of the day before the
+    # service's today: Shanghai is already on the next day. The page must still show today.
+    shanghai_today = local_today("Asia/Shanghai")
+    page = new_page(viewport={"width": 1440, "height": 1000}, timezone_id="UTC")
+    eve = shanghai_today - timedelta(days=1)
+    page.clock.set_fixed_time(datetime(eve.year, eve.month, eve.day, 20, 0, tzinfo=timezone.utc))
     page.goto(f"{live.url}/reports")
+    assert page.evaluate("new Date().toISOString().slice(0, 10)") == (shanghai_today - timedelta(days=1)).isoformat()
     page.locator("#login-key").fill(live.supervisor_key)
     page.locator("#login button[type=submit]").click()
     page.locator("#report").get_by_text("会话").first.wait_for()
+    assert page.locator("#f-end").input_value() == shanghai_today.isoformat()
+    assert "Asia/Shanghai" in page.locator("#f-tz").inner_text()
     page.locator("#load-clusters").click()
     page.locator("#clusters li").first.wait_for()
     assert "自行车" in page.locator("#clusters").inner_text()
