@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # fitted by `kb tune` on the dev split and the thresholds it chose; the two threshold
     # settings below override the file when set.
     calibration_file: Path = CONFIG_DIR / "search_calibration.json"
+    # Every index build fits the ranker, confidence and thresholds to the KB it indexes
+    # (kb/autotune.py), unless the calibration file was tuned by `kb tune` on this same KB.
+    auto_calibration: bool = True
     answer_threshold: float | None = None
     clarify_threshold: float | None = None
     answer_margin: float | None = None

@@ -151,28 +151,38 @@ def search(
 def eval_(
     queries: Annotated[Path, typer.Argument(help='JSON Lines: {"query": ..., "expected_id": id | null}.')],
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    details: Annotated[bool, typer.Option("--details", help="Add one row per query: query, expected id, decision, top-3 ids with confidences.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Measure search on labelled queries: recall@1/3, MRR, out-of-scope precision/recall,
-    decisions and latency."""
+    """Measure search on labelled queries: recall@1/3, MRR, resolved without a human,
+    out-of-scope precision/recall, decisions and latency."""
     with _errors():
         settings = get_settings()
         engine = open_engine(_store(db), settings)
         items = read_queries(queries, known_ids={e.id for e in engine.entries})
         with _progress() as progress:
             task = progress.add_task("evaluating", total=len(items))
-            metrics = evaluate(engine, items, progress=lambda: progress.advance(task))
+            metrics = evaluate(engine, items, progress=lambda: progress.advance(task), details=details)
         if as_json:
             print(json.dumps(metrics, ensure_ascii=False))
             return
         table = Table(title=f"{queries} ({metrics['in_scope']} in scope, {metrics['out_of_scope']} out of scope)")
         table.add_column("metric")
         table.add_column("value")
-        for key in ("recall@1", "recall@3", "mrr", "oos_precision", "oos_recall", "answer_precision"):
+        for key in ("recall@1", "recall@3", "mrr", "resolved", "in_scope_handoff_rate", "oos_precision",
+                    "oos_recall", "answer_precision"):
             table.add_row(key, str(metrics[key]))
         table.add_row("decisions", json.dumps(metrics["decisions"]))
         table.add_row("latency p50 / p95 ms", f"{metrics['latency_ms']['p50']} / {metrics['latency_ms']['p95']}")
         out.print(table)
+        if details:
+            rows = Table(title="per query")
+            for column in ("query", "expected", "decision", "top 3 (confidence)"):
+                rows.add_column(column)
+            for row in metrics["details"]:
+                top = "  ".join(f"{t['id']} ({t['confidence']:.2f})" for t in row["top"])
+                rows.add_row(row["query"], row["expected_id"] or "—", row["decision"], top)
+            out.print(rows)
 
 
 @app.command()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -107,8 +108,7 @@ def tune(
         top3 = any(label for _, _, label in ranked[:3])
         tops.append((conf, top1, top3, oos))
 
-    answer = _answer_threshold([t for t, ok in zip(tops, clear) if ok], target_precision)
-    clarify = _clarify_threshold(tops, answer, target_oos_recall)
+    answer, clarify = cost_thresholds(tops, clear, target_precision, target_oos_recall)
     calibrator.thresholds = Thresholds(answer=answer, clarify=clarify, margin=margin)
     calibrator.provenance = {
         "tuned_on": source,
@@ -120,6 +120,8 @@ def tune(
         "ranker_cv_top1": round(best_top1, 4),
         "confidence_c": confidence_c,
         "tuned_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # The KB this calibration fits: index builds use it only for (nearly) the same entries.
+        "kb_ids": sorted(e.id for e in engine.entries),
     }
     return calibrator
 
@@ -166,6 +168,55 @@ def _cv_log_loss(names: list[str], rows: list[dict[str, float]], labels: list[in
             p = min(max(model.predict(rows[i]), 1e-6), 1 - 1e-6)
             losses.append(-math.log(p if labels[i] else 1 - p))
     return float(np.mean(losses)) if losses else float("inf")
+
+
+@dataclass(frozen=True)
+class OutcomeCosts:
+    """What each outcome costs the customer, in "needless handoffs" (DESIGN.md's order: a
+    wrong answer is worst, a needless handoff next, one clarify click cheapest)."""
+
+    wrong_answer: float = 5.0  # a wrong answer, or an out-of-scope question answered
+    handoff: float = 2.0  # an answerable question handed to a human
+    clarify_hit: float = 0.5  # one click on the right "您是不是想问" button
+    clarify_miss: float = 2.5  # a click on "none of these", then the handoff anyway
+    oos_clarify: float = 0.5  # an out-of-scope question: one click on "none of these", then the handoff
+
+
+COSTS = OutcomeCosts()
+
+
+def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool], target_precision: float,
+                    target_oos_recall: float, costs: OutcomeCosts = COSTS) -> tuple[float, float]:
+    """(answer, clarify) thresholds with the lowest total cost over the queries, among those
+    whose direct answers are at least `target_precision` right and which hand off out-of-scope
+    queries at least `target_oos_recall` of the time (Wilson lower bound)."""
+    conf = np.array([t[0] for t in tops])
+    top1 = np.array([t[1] for t in tops])
+    top3 = np.array([t[2] for t in tops])
+    oos = np.array([t[3] for t in tops])
+    ok = np.array(clear)
+    n_oos = int(oos.sum())
+    grid = np.unique(np.round(np.concatenate([conf, [0.0, 1.0]]), 2))
+    answer_cost = np.where(top1 & ~oos, 0.0, costs.wrong_answer)
+    clarify_cost = np.where(oos, costs.oos_clarify, np.where(top3, costs.clarify_hit, costs.clarify_miss))
+    handoff_cost = np.where(oos, 0.0, costs.handoff)
+    best: tuple[float, float, float] | None = None
+    for a in grid:
+        answered = (conf >= a) & ok
+        n_answered = int(answered.sum())
+        if n_answered and (top1 & ~oos)[answered].mean() < target_precision:
+            continue
+        for c in grid[grid <= a]:
+            clarified = ~answered & (conf >= c)
+            handed = ~answered & ~clarified
+            if n_oos and _wilson_lower(int((handed & oos).sum()), n_oos) < target_oos_recall:
+                continue
+            total = float(answer_cost[answered].sum() + clarify_cost[clarified].sum() + handoff_cost[handed].sum())
+            if best is None or total < best[0] - 1e-9:
+                best = (total, float(a), float(c))
+    if best is None:  # no pair meets both targets: answer nothing, clarify only the surest
+        return 1.0, _clarify_threshold(tops, 1.0, target_oos_recall)
+    return round(best[1], 4), round(best[2], 4)
 
 
 def _answer_threshold(tops: list[tuple[float, bool, bool, bool]], target: float) -> float:

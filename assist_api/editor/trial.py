@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kb.search.engine import SearchEngine, SearchResponse
+from kb.text.query_focus import focus
 
 
 @dataclass
@@ -29,7 +30,8 @@ def trial_search(live_engine: SearchEngine, published: list[Any], query: str, to
     if draft is None:
         return live_engine.search(query, top_k=top_k), live_engine
     entries = [e for e in published if e.id != draft.id] + [draft]
-    engine = SearchEngine.build(entries, live_engine.settings, revision=None)
+    # The live index's calibration (fitted to this KB), not the configured file's.
+    engine = SearchEngine.build(entries, live_engine.settings, revision=None, calibrator=live_engine.calibrator)
     return engine.search(query, top_k=top_k), engine
 
 
@@ -37,6 +39,8 @@ def trial_json(response: SearchResponse, engine: SearchEngine, draft_id: str | N
     t = engine.thresholds
     return {
         "query": response.query,
+        # What search looked for once greetings, numbers and 急 tails were set aside.
+        "searched_as": focus(response.query),
         "decision": response.decision.value,
         "results": [
             {"rank": i + 1, "id": h.id, "question": h.question, "category": h.category,

@@ -18,10 +18,12 @@ from kb.search.lexical import LexicalRetriever
 from kb.search.encoder import load_encoder, model_fingerprint
 from kb.search.retriever import Retriever
 from kb.search.vector_index import HnswParams
+from kb.text.query_focus import focus
 
 ENTRIES_FILE = "entries.json"
+CALIBRATION_FILE = "calibration.json"
 # Bumped whenever what `save` writes changes shape; older indexes are rebuilt, not misread.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 
 
 class QueryError(ValueError):
@@ -133,13 +135,16 @@ class SearchEngine:
     # ---- construction --------------------------------------------------------------------
     @classmethod
     def build(
-        cls, entries: Iterable[Any], settings: Settings, revision: int | None = None
+        cls, entries: Iterable[Any], settings: Settings, revision: int | None = None,
+        calibrator: Calibrator | None = None,
     ) -> "SearchEngine":
+        """An index over `entries`; `calibrator` defaults to the configured file (the index
+        builder passes the one fitted to this KB, kb.autotune)."""
         indexed, documents = build_documents(entries)
         retrievers = make_retrievers(settings)
         for retriever in retrievers:
             retriever.build(documents, indexed)
-        calibrator = Calibrator.load(settings.calibration_file)
+        calibrator = calibrator or Calibrator.load(settings.calibration_file)
         return cls(settings, retrievers, indexed, calibrator, revision)
 
     def save(self, directory: Path) -> dict[str, Any]:
@@ -148,6 +153,7 @@ class SearchEngine:
             retriever.save(directory / retriever.name)
         entries = [e.to_json() for e in self.entries]
         (directory / ENTRIES_FILE).write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
+        self.calibrator.save(directory / CALIBRATION_FILE)
         return {
             "format": INDEX_FORMAT,
             "revision": self.revision,
@@ -166,11 +172,15 @@ class SearchEngine:
         retrievers = make_retrievers(settings)
         for retriever in retrievers:
             retriever.load(directory / retriever.name)
-        calibrator = Calibrator.load(settings.calibration_file)
+        # The calibration the build chose for this KB travels with the index.
+        saved = directory / CALIBRATION_FILE
+        calibrator = Calibrator.load(saved if saved.is_file() else settings.calibration_file)
         return cls(settings, retrievers, entries, calibrator, revision)
 
     # ---- search --------------------------------------------------------------------------
     def candidates(self, query: str, limit: int) -> list[Candidate]:
+        # Greetings, phone / order numbers and 急 tails say nothing about which entry answers.
+        query = focus(query)
         per_retriever = {r.name: r.search(query, limit) for r in self.retrievers}
         # A retriever that can score any entry also scores what the others found, so every
         # candidate carries every retriever's evidence.

@@ -20,8 +20,12 @@ def index_store(settings: Settings, database_url: str) -> IndexStore:
 
 def rebuild(store: KBStore, settings: Settings) -> tuple[SearchEngine, Path]:
     """Build from published entries, write a new index version and make it current."""
+    from kb.autotune import choose_calibrator
+
     revision = store.revision()
-    engine = SearchEngine.build(store.published(), settings, revision=revision)
+    published = list(store.published())
+    engine = SearchEngine.build(published, settings, revision=revision,
+                                calibrator=choose_calibrator(published, settings))
     versions = index_store(settings, store.database_url)
     building = versions.new_version_dir(revision)
     manifest = engine.save(building)

@@ -1,0 +1,150 @@
+"""Calibration that fits the KB it serves, from what the KB holds: no labelled queries.
+
+Run at every index build (publish, import, `kb reindex`) unless a labelled calibration from
+`kb tune` was fitted on this same KB. The procedure:
+
+1. **Probe index.** A copy of the KB with material held out of it, searched like the real one:
+   - one similar question of most entries is taken out of its entry and becomes a
+     pseudo-query whose answer is that entry (plus a copy with phone-keyboard noise: a
+     character dropped, doubled or swapped), so the ranker learns how a paraphrase the index
+     has never seen scores;
+   - a share of whole entries is left out, and their questions become out-of-scope
+     pseudo-queries: questions of the same domain, in the same voice, that nothing in the
+     probe index answers — the hardest out-of-scope kind;
+   - out-of-scope questions from the shipped pool (kb/calibration_data/out_of_scope.txt:
+     chit-chat, other industries, service questions no FAQ answers).
+2. **`kb tune`'s procedure** on those pseudo-queries over the probe index: the ranker, the
+   confidence model and the thresholds.
+
+The result is saved with the index, so every replica that loads the index uses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from config.settings import Settings
+from kb.evaluation import EvalQuery
+from kb.search.calibration import Calibrator
+from kb.search.engine import SearchEngine
+
+OUT_OF_SCOPE_POOL = Path(__file__).resolve().parent / "calibration_data" / "out_of_scope.txt"
+SEED = 0
+HELD_OUT_ENTRY_SHARE = 0.15  # whole entries left out of the probe index: same-domain out-of-scope
+MAX_IN_SCOPE = 1500  # pseudo-queries at most (large KBs are sampled), so a build stays fast
+NOISY_COPY_SHARE = 0.5
+MIN_ENTRIES = 8  # below this the probe index is too small to learn from: use the file
+
+
+@dataclass
+class _ProbeEntry:
+    """The fields SearchEngine.build reads from a store entry."""
+
+    id: str
+    question: str
+    similar_questions: list[str]
+    answer: str
+    category: str
+    channels: dict[str, str] = field(default_factory=dict)
+    version: int = 1
+
+
+def kb_digest(ids: Iterable[str]) -> str:
+    return hashlib.sha1("\n".join(sorted(ids)).encode()).hexdigest()[:16]
+
+
+def labelled_applies(calibrator: Calibrator, ids: Sequence[str]) -> bool:
+    """A `kb tune` calibration serves the KB it was tuned on: the ids it recorded must cover
+    at least 90 % of this KB's entries (editing or adding a few entries keeps it)."""
+    tuned = calibrator.provenance.get("kb_ids")
+    if not tuned or not ids:
+        return False
+    return len(set(ids) & set(tuned)) >= 0.9 * len(set(ids))
+
+
+def _keyboard_noise(text: str, rng: random.Random) -> str:
+    """A copy as a hurried customer types it: one character dropped, doubled or swapped."""
+    if len(text) < 4:
+        return text
+    i = rng.randrange(1, len(text) - 1)
+    kind = rng.randrange(3)
+    if kind == 0:
+        return text[:i] + text[i + 1:]
+    if kind == 1:
+        return text[:i] + text[i] + text[i:]
+    return text[:i - 1] + text[i] + text[i - 1] + text[i + 1:]
+
+
+def out_of_scope_pool() -> list[str]:
+    if not OUT_OF_SCOPE_POOL.is_file():
+        return []
+    return [line.strip() for line in OUT_OF_SCOPE_POOL.read_text("utf-8").splitlines() if line.strip()]
+
+
+def probe_material(entries: Sequence[Any], seed: int = SEED) -> tuple[list[_ProbeEntry], list[EvalQuery]]:
+    """The probe index's entries and the pseudo-queries searched against it."""
+    rng = random.Random(seed)
+    order = sorted(entries, key=lambda e: e.id)
+    rng.shuffle(order)
+    n_out = int(len(order) * HELD_OUT_ENTRY_SHARE)
+    left_out, kept = order[:n_out], order[n_out:]
+    probe: list[_ProbeEntry] = []
+    in_scope: list[EvalQuery] = []
+    for e in kept:
+        similar = [q for q in (e.similar_questions or []) if q.strip()]
+        if similar:
+            held = rng.randrange(len(similar))
+            query = similar.pop(held)
+            in_scope.append(EvalQuery(0, query, e.id, "held_out"))
+            if rng.random() < NOISY_COPY_SHARE:
+                in_scope.append(EvalQuery(0, _keyboard_noise(query, rng), e.id, "held_out_noisy"))
+        probe.append(_ProbeEntry(e.id, e.question, similar, e.answer, e.category,
+                                 dict(getattr(e, "channels", None) or {}), getattr(e, "version", 1)))
+    if len(in_scope) > MAX_IN_SCOPE:
+        in_scope = rng.sample(in_scope, MAX_IN_SCOPE)
+    domain_oos = []
+    for e in left_out:
+        questions = [e.question, *(e.similar_questions or [])]
+        domain_oos.append(EvalQuery(0, rng.choice(questions), None, "oos_left_out_entry"))
+    pool = out_of_scope_pool()
+    n_pool = min(len(pool), max(60, len(in_scope) // 3))
+    general_oos = [EvalQuery(0, q, None, "oos_pool") for q in rng.sample(pool, n_pool)]
+    queries = in_scope + domain_oos[: max(20, len(in_scope) // 4)] + general_oos
+    return probe, [EvalQuery(i + 1, q.query, q.expected_id, q.style) for i, q in enumerate(queries)]
+
+
+def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | None:
+    """A calibration fitted to this KB from its own content; None when the KB is too small
+    or has no held-out material (the configured file is used then)."""
+    from kb.tuning import tune
+
+    if len(entries) < MIN_ENTRIES:
+        return None
+    probe, queries = probe_material(entries)
+    if sum(1 for q in queries if q.expected_id) < 5:
+        return None
+    engine = SearchEngine.build(probe, settings, calibrator=Calibrator())
+    calibrator = tune(engine, queries, settings.tune_answer_precision, settings.tune_oos_recall,
+                      source="self: the KB's held-out questions and the shipped out-of-scope pool")
+    calibrator.provenance.pop("kb_ids", None)  # the probe index's, not a labelled tuning's
+    calibrator.provenance.update(
+        pseudo_queries={s: sum(1 for q in queries if q.style == s) for s in sorted({q.style or "" for q in queries})},
+        kb_entries=len(entries),
+    )
+    return calibrator
+
+
+def choose_calibrator(entries: Sequence[Any], settings: Settings) -> Calibrator:
+    """The labelled calibration when it was tuned on this KB, else one fitted to the KB."""
+    configured = Calibrator.load(settings.calibration_file)
+    if not settings.auto_calibration or labelled_applies(configured, [e.id for e in entries]):
+        return configured
+    return self_calibrate(entries, settings) or configured
+
+
+def describe(calibrator: Calibrator) -> dict[str, Any]:
+    return {"tuned_on": calibrator.provenance.get("tuned_on"), "thresholds": vars(calibrator.thresholds)}
