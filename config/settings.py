@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # Every index build fits the ranker, confidence and thresholds to the KB it indexes
     # (kb/autotune.py), unless the calibration file was tuned by `kb tune` on this same KB.
     auto_calibration: bool = True
+    # The ranker (an ordering of candidates by their retriever features) is kept from the shipped
+    # calibration, fitted on real customer queries; pseudo-queries fit confidence and thresholds.
+    auto_calibration_keep_ranker: bool = True
     answer_threshold: float | None = None
     clarify_threshold: float | None = None
     answer_margin: float | None = None

@@ -128,8 +128,14 @@ def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | N
     if sum(1 for q in queries if q.expected_id) < 5:
         return None
     engine = SearchEngine.build(probe, settings, calibrator=Calibrator())
+    ranker = None
+    if settings.auto_calibration_keep_ranker:
+        shipped = Calibrator.load(settings.calibration_file)
+        if shipped.provenance.get("kb_ids"):  # fitted on real labelled queries
+            ranker = shipped.ranker
     calibrator = tune(engine, queries, settings.tune_answer_precision, settings.tune_oos_recall,
-                      source="self: the KB's held-out questions and the shipped out-of-scope pool")
+                      source="self: the KB's held-out questions and the shipped out-of-scope pool",
+                      ranker=ranker)
     calibrator.provenance.pop("kb_ids", None)  # the probe index's, not a labelled tuning's
     calibrator.provenance.update(
         pseudo_queries={s: sum(1 for q in queries if q.style == s) for s in sorted({q.style or "" for q in queries})},

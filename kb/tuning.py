@@ -47,7 +47,10 @@ def tune(
     target_oos_recall: float,
     source: str,
     progress: Callable[[], None] | None = None,
+    ranker: LinearModel | None = None,
 ) -> Calibrator:
+    """Fit the calibration on labelled queries. With `ranker`, the ranker is kept as given and
+    only the confidence model and thresholds are fitted."""
     per_query: list[tuple[EvalQuery, list[dict[str, float]], list[int]]] = []
     for q in queries:
         candidates = engine.candidates(q.query, CANDIDATES_PER_QUERY)
@@ -80,16 +83,22 @@ def tune(
     # queries (folds by query), the confidence model's by cross-validated log-loss.
     in_scope = [i for i, (q, _, _) in enumerate(per_query) if q.expected_id]
     ranker_c, top_rows, top_labels, best_top1 = C_GRID[0], [], [], -1.0
-    for c in C_GRID:
-        rows, labels = out_of_fold_tops(c)
-        top1 = float(np.mean([labels[i] for i in in_scope])) if in_scope else 0.0
-        if top1 > best_top1 + 1e-9:
-            ranker_c, top_rows, top_labels, best_top1 = c, rows, labels, top1
+    if ranker is not None:
+        ranker_c = None
+        top_rows, top_labels = _tops_under(Calibrator(ranker=ranker), features, labels_per_query, names)
+        best_top1 = float(np.mean([top_labels[i] for i in in_scope])) if in_scope else 0.0
+    else:
+        for c in C_GRID:
+            rows, labels = out_of_fold_tops(c)
+            top1 = float(np.mean([labels[i] for i in in_scope])) if in_scope else 0.0
+            if top1 > best_top1 + 1e-9:
+                ranker_c, top_rows, top_labels, best_top1 = c, rows, labels, top1
+        ranker = fit_ranker(features, labels_per_query, names, ranker_c)
     confidence_names = names + list(RANK_FEATURES)
     confidence_c = min(C_GRID, key=lambda c: _cv_log_loss(confidence_names, top_rows, top_labels, c, folds))
 
     calibrator = Calibrator(
-        ranker=fit_ranker(features, labels_per_query, names, ranker_c),
+        ranker=ranker,
         confidence_model=LinearModel.fit(confidence_names, top_rows, top_labels, c=confidence_c),
     )
 
@@ -124,6 +133,24 @@ def tune(
         "kb_ids": sorted(e.id for e in engine.entries),
     }
     return calibrator
+
+
+def _tops_under(scratch: Calibrator, features: list[list[dict[str, float]]], labels: list[list[int]],
+                names: list[str]) -> tuple[list[dict[str, float]], list[int]]:
+    """Each query's top candidate (features with rank_p / rank_gap) and label under a fixed ranker."""
+    rows_out: list[dict[str, float]] = []
+    labels_out: list[int] = []
+    for feats, labs in zip(features, labels):
+        rows = [dict(f) for f in feats]
+        if not rows:
+            rows_out.append({name: 0.0 for name in names + list(RANK_FEATURES)})
+            labels_out.append(0)
+            continue
+        probs = scratch.rank(rows)
+        best = max(range(len(rows)), key=lambda j: probs[j])
+        rows_out.append(rows[best])
+        labels_out.append(labs[best])
+    return rows_out, labels_out
 
 
 def query_folds(n: int) -> list[set[int]]:
