@@ -48,9 +48,11 @@ def tune(
     source: str,
     progress: Callable[[], None] | None = None,
     ranker: LinearModel | None = None,
+    recall_excludes: frozenset[str] = frozenset(),
 ) -> Calibrator:
     """Fit the calibration on labelled queries. With `ranker`, the ranker is kept as given and
-    only the confidence model and thresholds are fitted."""
+    only the confidence model and thresholds are fitted. Out-of-scope queries of a style in
+    `recall_excludes` count in the cost but not in the out-of-scope recall target."""
     per_query: list[tuple[EvalQuery, list[dict[str, float]], list[int]]] = []
     for q in queries:
         candidates = engine.candidates(q.query, CANDIDATES_PER_QUERY)
@@ -117,7 +119,8 @@ def tune(
         top3 = any(label for _, _, label in ranked[:3])
         tops.append((conf, top1, top3, oos))
 
-    answer, clarify = cost_thresholds(tops, clear, target_precision, target_oos_recall)
+    counted = [q.style not in recall_excludes for q, _, _ in per_query]
+    answer, clarify = cost_thresholds(tops, clear, target_precision, target_oos_recall, counted=counted)
     calibrator.thresholds = Thresholds(answer=answer, clarify=clarify, margin=margin)
     calibrator.provenance = {
         "tuned_on": source,
@@ -213,7 +216,8 @@ COSTS = OutcomeCosts()
 
 
 def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool], target_precision: float,
-                    target_oos_recall: float, costs: OutcomeCosts = COSTS) -> tuple[float, float]:
+                    target_oos_recall: float, costs: OutcomeCosts = COSTS,
+                    counted: list[bool] | None = None) -> tuple[float, float]:
     """(answer, clarify) thresholds with the lowest total cost over the queries, among those
     whose direct answers are at least `target_precision` right and which hand off out-of-scope
     queries at least `target_oos_recall` of the time (Wilson lower bound)."""
@@ -222,7 +226,8 @@ def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool
     top3 = np.array([t[2] for t in tops])
     oos = np.array([t[3] for t in tops])
     ok = np.array(clear)
-    n_oos = int(oos.sum())
+    in_target = oos & (np.array(counted) if counted is not None else True)
+    n_oos = int(in_target.sum())
     grid = np.unique(np.round(np.concatenate([conf, [0.0, 1.0]]), 2))
     answer_cost = np.where(top1 & ~oos, 0.0, costs.wrong_answer)
     clarify_cost = np.where(oos, costs.oos_clarify, np.where(top3, costs.clarify_hit, costs.clarify_miss))
@@ -236,7 +241,7 @@ def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool
         for c in grid[grid <= a]:
             clarified = ~answered & (conf >= c)
             handed = ~answered & ~clarified
-            if n_oos and _wilson_lower(int((handed & oos).sum()), n_oos) < target_oos_recall:
+            if n_oos and _wilson_lower(int((handed & in_target).sum()), n_oos) < target_oos_recall:
                 continue
             total = float(answer_cost[answered].sum() + clarify_cost[clarified].sum() + handoff_cost[handed].sum())
             if best is None or total < best[0] - 1e-9:
