@@ -36,6 +36,7 @@ import yaml
 
 from assist_api.conversations.pii import mask_pii
 from bench.fresh_kb import bq_kb
+from bench.fresh_kb.split import split_half
 from config.settings import Settings
 from db.migrate import upgrade
 from kb.evaluation import EvalQuery, evaluate, read_queries
@@ -60,20 +61,6 @@ def load_bq(split: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     records, queries = bq_kb.build(DATASETS)
     dev, test = split_half(queries)
     return records, dev if split == "dev" else test
-
-
-def split_half(queries: list[dict[str, Any]], seed: int = 20261207) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """A fixed seeded shuffle, halved separately for in-scope and out-of-scope queries."""
-    import random
-
-    dev: list[dict[str, Any]] = []
-    test: list[dict[str, Any]] = []
-    for scope in (True, False):
-        part = [q for q in queries if bool(q["expected_id"]) is scope]
-        random.Random(seed).shuffle(part)
-        dev += part[: len(part) // 2]
-        test += part[len(part) // 2:]
-    return dev, test
 
 
 def engine_for(records: list[dict[str, Any]], tmp: Path, settings_overrides: dict[str, Any]):

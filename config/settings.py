@@ -83,9 +83,15 @@ class Settings(BaseSettings):
     # Every index build fits the ranker, confidence and thresholds to the KB it indexes
     # (kb/autotune.py), unless the calibration file was tuned by `kb tune` on this same KB.
     auto_calibration: bool = True
-    # The ranker (an ordering of candidates by their retriever features) is kept from the shipped
-    # calibration, fitted on real customer queries; pseudo-queries fit confidence and thresholds.
+    # The ranker and confidence model fitted across many KBs (kb/general_calibration.py); each
+    # KB's own calibration keeps them and fits its thresholds (the keep_* switches refit them).
+    general_calibration_file: Path = CONFIG_DIR / "search_calibration_general.json"
     auto_calibration_keep_ranker: bool = True
+    auto_calibration_keep_confidence: bool = True
+    # Held-out similar questions are a pessimistic stand-in for customers' queries (FAQ
+    # authors write them to differ from the standard question): the shipped answer threshold
+    # holds unless the KB's pseudo-queries answered at it are less than this share right.
+    auto_answer_pseudo_precision: float = 0.75
     answer_threshold: float | None = None
     clarify_threshold: float | None = None
     answer_margin: float | None = None

@@ -38,7 +38,10 @@ HELD_OUT_ENTRY_SHARE = 0.15  # whole entries left out of the probe index: same-d
 MAX_IN_SCOPE = 1500  # pseudo-queries at most (large KBs are sampled), so a build stays fast
 NOISY_COPY_SHARE = 0.5
 DOMAIN_OOS_DIVISOR = 4  # same-domain out-of-scope pseudo-queries: one per this many in-scope ones
-MIN_ENTRIES = 8  # below this the probe index is too small to learn from: use the file
+MIN_ENTRIES = 8
+TARGET_PSEUDO_QUERIES = 400  # in-scope pseudo-queries wanted; small KBs pool several probes
+MAX_ROUNDS = 4
+OOS_MIX = {"oos_pool": 2 / 3, "oos_left_out_entry": 1 / 3}
 
 
 @dataclass
@@ -112,7 +115,7 @@ def probe_material(entries: Sequence[Any], seed: int = SEED) -> tuple[list[_Prob
         questions = [e.question, *(e.similar_questions or [])]
         domain_oos.append(EvalQuery(0, rng.choice(questions), None, "oos_left_out_entry"))
     pool = out_of_scope_pool()
-    n_pool = min(len(pool), max(60, len(in_scope) // 3))
+    n_pool = len(pool)  # all of it: the clarify threshold rests on this share
     general_oos = [EvalQuery(0, q, None, "oos_pool") for q in rng.sample(pool, n_pool)]
     queries = in_scope + domain_oos[: max(10, len(in_scope) // DOMAIN_OOS_DIVISOR)] + general_oos
     return probe, [EvalQuery(i + 1, q.query, q.expected_id, q.style) for i, q in enumerate(queries)]
@@ -120,29 +123,44 @@ def probe_material(entries: Sequence[Any], seed: int = SEED) -> tuple[list[_Prob
 
 def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | None:
     """A calibration fitted to this KB from its own content; None when the KB is too small
-    or has no held-out material (the configured file is used then)."""
-    from kb.tuning import tune
+    or has no held-out material (the configured file is used then). Small KBs give few
+    pseudo-queries per probe index, so several probes (other questions and entries held out
+    each time) are pooled until about `TARGET_PSEUDO_QUERIES` are in scope."""
+    from kb.tuning import collect, fit
 
     if len(entries) < MIN_ENTRIES:
         return None
-    probe, queries = probe_material(entries)
-    if sum(1 for q in queries if q.expected_id) < 5:
+    per_query = []
+    rounds = 0
+    while rounds < MAX_ROUNDS:
+        probe, queries = probe_material(entries, seed=SEED + rounds)
+        if sum(1 for q in queries if q.expected_id) < 5:
+            break
+        engine = SearchEngine.build(probe, settings, calibrator=Calibrator())
+        per_query += collect(engine, queries)
+        rounds += 1
+        if sum(1 for q, _, _ in per_query if q.expected_id) >= TARGET_PSEUDO_QUERIES:
+            break
+    if not per_query:
         return None
-    engine = SearchEngine.build(probe, settings, calibrator=Calibrator())
-    ranker = None
-    if settings.auto_calibration_keep_ranker:
-        shipped = Calibrator.load(settings.calibration_file)
-        if shipped.provenance.get("kb_ids"):  # fitted on real labelled queries
-            ranker = shipped.ranker
-    calibrator = tune(engine, queries, settings.tune_answer_precision, settings.tune_oos_recall,
-                      source="self: the KB's held-out questions and the shipped out-of-scope pool",
-                      ranker=ranker,
-                      # Left-out entries are the KB's own topics: clarifying them costs a click,
-                      # but the out-of-scope recall target is about what no FAQ answers.
-                      recall_excludes=frozenset({"oos_left_out_entry"}))
-    calibrator.provenance.pop("kb_ids", None)  # the probe index's, not a labelled tuning's
+    ranker = confidence = None
+    general = Calibrator.load(settings.general_calibration_file)
+    if settings.general_calibration_file.is_file():  # fitted across many KBs (kb.general_calibration)
+        ranker = general.ranker if settings.auto_calibration_keep_ranker else None
+        confidence = general.confidence_model if settings.auto_calibration_keep_confidence else None
+    floor = general.thresholds.answer if confidence is not None else None
+    calibrator = fit(per_query, settings.auto_answer_pseudo_precision if floor is not None
+                     else settings.tune_answer_precision, settings.tune_oos_recall,
+                     source="self: the KB's held-out questions and the shipped out-of-scope pool",
+                     ranker=ranker,
+                     # What customers ask outside a KB: mostly what no FAQ answers (the shipped
+                     # pool), a third about the KB's own domain (entries left out of the probe).
+                     oos_mix=OOS_MIX,
+                     clarify_at_oos_target=True, confidence_model=confidence, answer_floor=floor)
+    styles = sorted({q.style or "" for q, _, _ in per_query})
     calibrator.provenance.update(
-        pseudo_queries={s: sum(1 for q in queries if q.style == s) for s in sorted({q.style or "" for q in queries})},
+        pseudo_queries={s: sum(1 for q, _, _ in per_query if q.style == s) for s in styles},
+        probe_rounds=rounds,
         kb_entries=len(entries),
     )
     return calibrator

@@ -48,12 +48,25 @@ def tune(
     source: str,
     progress: Callable[[], None] | None = None,
     ranker: LinearModel | None = None,
-    recall_excludes: frozenset[str] = frozenset(),
+    oos_mix: dict[str, float] | None = None,
 ) -> Calibrator:
     """Fit the calibration on labelled queries. With `ranker`, the ranker is kept as given and
-    only the confidence model and thresholds are fitted. Out-of-scope queries of a style in
-    `recall_excludes` count in the cost but not in the out-of-scope recall target."""
-    per_query: list[tuple[EvalQuery, list[dict[str, float]], list[int]]] = []
+    only the confidence model and thresholds are fitted. `oos_mix` weighs the out-of-scope
+    recall target by style (see `fit`)."""
+    calibrator = fit(collect(engine, queries, progress), target_precision, target_oos_recall, source,
+                     ranker, oos_mix, clarify_at_oos_target=True)
+    # The KB this calibration fits: index builds use it only for (nearly) the same entries.
+    calibrator.provenance["kb_ids"] = sorted(e.id for e in engine.entries)
+    return calibrator
+
+
+Labelled = list[tuple[EvalQuery, list[dict[str, float]], list[int]]]
+
+
+def collect(engine: SearchEngine, queries: list[EvalQuery], progress: Callable[[], None] | None = None) -> Labelled:
+    """Each query's top candidates from the retrievers, their features and labels (1: the
+    expected entry)."""
+    per_query: Labelled = []
     for q in queries:
         candidates = engine.candidates(q.query, CANDIDATES_PER_QUERY)
         features = [dict(c.features) for c in candidates]
@@ -61,6 +74,23 @@ def tune(
         per_query.append((q, features, labels))
         if progress:
             progress()
+    return per_query
+
+
+def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, source: str,
+        ranker: LinearModel | None = None, oos_mix: dict[str, float] | None = None,
+        clarify_at_oos_target: bool = False, confidence_model: LinearModel | None = None,
+        answer_floor: float | None = None) -> Calibrator:
+    """The ranker, confidence model and thresholds from collected candidates (see `tune`).
+    With `clarify_at_oos_target`, the clarify threshold is the lowest that still hands off the
+    target share of out-of-scope queries, whatever the in-scope queries below it: for
+    pseudo-queries, whose in-scope confidences run higher than customers' (see kb.autotune).
+    With `answer_floor`, the answer threshold is the lowest at or above the floor where the
+    answered queries are `target_precision` right (1.0 when none is), and the clarify
+    threshold the lowest that meets the out-of-scope target.
+    `oos_mix` ({style: share}) makes the out-of-scope recall target a weighted share, each
+    style counting for its share whatever its number of queries (styles not in it count
+    for nothing); without it every out-of-scope query counts alike, with the Wilson bound."""
     names = sorted({name for _, rows, _ in per_query for row in rows for name in row})
 
     folds = query_folds(len(per_query))
@@ -99,10 +129,11 @@ def tune(
     confidence_names = names + list(RANK_FEATURES)
     confidence_c = min(C_GRID, key=lambda c: _cv_log_loss(confidence_names, top_rows, top_labels, c, folds))
 
-    calibrator = Calibrator(
-        ranker=ranker,
-        confidence_model=LinearModel.fit(confidence_names, top_rows, top_labels, c=confidence_c),
-    )
+    if confidence_model is None:
+        confidence_model = LinearModel.fit(confidence_names, top_rows, top_labels, c=confidence_c)
+    else:
+        confidence_c = None
+    calibrator = Calibrator(ranker=ranker, confidence_model=confidence_model)
 
     margin = Thresholds().margin
     tops: list[tuple[float, bool, bool, bool]] = []  # (confidence, top1 ok, in top3, oos)
@@ -119,12 +150,20 @@ def tune(
         top3 = any(label for _, _, label in ranked[:3])
         tops.append((conf, top1, top3, oos))
 
-    counted = [q.style not in recall_excludes for q, _, _ in per_query]
-    answer, clarify = cost_thresholds(tops, clear, target_precision, target_oos_recall, counted=counted)
+    weights = _oos_weights([q for q, _, _ in per_query], oos_mix) if oos_mix else None
+    if answer_floor is not None:
+        answer = _answer_threshold([t for t, ok in zip(tops, clear) if ok and t[0] >= answer_floor],
+                                   target_precision)
+        answer = max(answer, answer_floor)
+        answer, clarify = cost_thresholds(tops, clear, 0.0, target_oos_recall, oos_weights=weights,
+                                          clarify_at_oos_target=True, answer_grid=[answer])
+    else:
+        answer, clarify = cost_thresholds(tops, clear, target_precision, target_oos_recall, oos_weights=weights,
+                                          clarify_at_oos_target=clarify_at_oos_target)
     calibrator.thresholds = Thresholds(answer=answer, clarify=clarify, margin=margin)
     calibrator.provenance = {
         "tuned_on": source,
-        "queries": len(queries),
+        "queries": len(per_query),
         "candidates_per_query": CANDIDATES_PER_QUERY,
         "target_answer_precision": target_precision,
         "target_oos_recall": target_oos_recall,
@@ -132,8 +171,6 @@ def tune(
         "ranker_cv_top1": round(best_top1, 4),
         "confidence_c": confidence_c,
         "tuned_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        # The KB this calibration fits: index builds use it only for (nearly) the same entries.
-        "kb_ids": sorted(e.id for e in engine.entries),
     }
     return calibrator
 
@@ -217,38 +254,60 @@ COSTS = OutcomeCosts()
 
 def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool], target_precision: float,
                     target_oos_recall: float, costs: OutcomeCosts = COSTS,
-                    counted: list[bool] | None = None) -> tuple[float, float]:
+                    oos_weights: list[float] | None = None,
+                    clarify_at_oos_target: bool = False,
+                    answer_grid: list[float] | None = None) -> tuple[float, float]:
     """(answer, clarify) thresholds with the lowest total cost over the queries, among those
     whose direct answers are at least `target_precision` right and which hand off out-of-scope
-    queries at least `target_oos_recall` of the time (Wilson lower bound)."""
+    queries at least `target_oos_recall` of the time (Wilson lower bound, or the weighted share
+    with `oos_weights`). With `clarify_at_oos_target`, each answer threshold is paired with the
+    lowest clarify threshold that meets the out-of-scope target."""
     conf = np.array([t[0] for t in tops])
     top1 = np.array([t[1] for t in tops])
     top3 = np.array([t[2] for t in tops])
     oos = np.array([t[3] for t in tops])
     ok = np.array(clear)
-    in_target = oos & (np.array(counted) if counted is not None else True)
-    n_oos = int(in_target.sum())
+    n_oos = int(oos.sum())
+    weight = np.array(oos_weights) if oos_weights is not None else None
+
+    def oos_recall_met(handed: np.ndarray) -> bool:
+        if weight is not None:
+            return float((weight * handed).sum()) >= target_oos_recall * float(weight.sum())
+        return not n_oos or _wilson_lower(int((handed & oos).sum()), n_oos) >= target_oos_recall
+
     grid = np.unique(np.round(np.concatenate([conf, [0.0, 1.0]]), 2))
     answer_cost = np.where(top1 & ~oos, 0.0, costs.wrong_answer)
     clarify_cost = np.where(oos, costs.oos_clarify, np.where(top3, costs.clarify_hit, costs.clarify_miss))
     handoff_cost = np.where(oos, 0.0, costs.handoff)
     best: tuple[float, float, float] | None = None
-    for a in grid:
+    for a in (np.array(answer_grid) if answer_grid is not None else grid):
         answered = (conf >= a) & ok
         n_answered = int(answered.sum())
         if n_answered and (top1 & ~oos)[answered].mean() < target_precision:
             continue
-        for c in grid[grid <= a]:
+        for c in np.append(grid[grid < a], a):
             clarified = ~answered & (conf >= c)
             handed = ~answered & ~clarified
-            if n_oos and _wilson_lower(int((handed & in_target).sum()), n_oos) < target_oos_recall:
+            if not oos_recall_met(handed):
                 continue
             total = float(answer_cost[answered].sum() + clarify_cost[clarified].sum() + handoff_cost[handed].sum())
             if best is None or total < best[0] - 1e-9:
                 best = (total, float(a), float(c))
+            if clarify_at_oos_target:
+                break  # the lowest clarify threshold that meets the target, whatever it costs
     if best is None:  # no pair meets both targets: answer nothing, clarify only the surest
         return 1.0, _clarify_threshold(tops, 1.0, target_oos_recall)
     return round(best[1], 4), round(best[2], 4)
+
+
+def _oos_weights(queries: list[EvalQuery], mix: dict[str, float]) -> list[float]:
+    """Per-query weights giving each out-of-scope style of `mix` its share of the target."""
+    counts: dict[str, int] = {}
+    for q in queries:
+        if q.expected_id is None and q.style in mix:
+            counts[q.style] = counts.get(q.style, 0) + 1
+    return [mix[q.style] / counts[q.style] if q.expected_id is None and q.style in counts else 0.0
+            for q in queries]
 
 
 def _answer_threshold(tops: list[tuple[float, bool, bool, bool]], target: float) -> float:

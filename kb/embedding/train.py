@@ -29,6 +29,7 @@ import torch
 
 from kb.embedding.card import write_model_card
 from kb.embedding.datasets import DEFAULT_DATASETS, DEMO_KB, TrainingData, training_data
+from kb.embedding.paraphrase_pairs import CORPUS_DIR as PARAPHRASES
 from kb.embedding.tokenizer import build_tokenizer, build_vocab
 
 
@@ -186,14 +187,26 @@ def save(model, out: Path, stats: dict, fp16: bool = True) -> None:
     (out / "training_stats.json").write_text(json.dumps(stats, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def kb_stage(general_dir: Path, kb_file: Path, out: Path, epochs: int, seed: int) -> dict:
-    """Adapt the general model to a KB's own questions, exactly as `kb train` does."""
+def kb_stage(general_dir: Path, kb_file: Path, out: Path, epochs: int, seed: int,
+             paraphrases: Path | None = None) -> dict:
+    """Adapt the general model to customer-service questions: the KB's own question pairs,
+    exactly as `kb train` makes them, plus the project's cross-industry paraphrase corpus
+    (kb/embedding/paraphrases) when given, so the model learns how customers of any industry
+    rephrase a need, not only the demo KB's questions."""
     from kb.embedding.finetune import finetune_on_pairs
     from kb.embedding.kb_pairs import entry_pairs
+    from kb.embedding.paraphrase_pairs import group_pairs, read_groups, training_groups
     from kb.interchange import parse_file
 
-    stats = finetune_on_pairs(general_dir, entry_pairs(parse_file(kb_file).records), out, epochs=epochs, seed=seed)
-    stats["kb"] = kb_file.relative_to(DEMO_KB.parents[2]).as_posix() if kb_file.is_relative_to(DEMO_KB.parents[2]) else str(kb_file)
+    pairs = entry_pairs(parse_file(kb_file).records)
+    groups = training_groups(read_groups(paraphrases)) if paraphrases is not None else []
+    stats = finetune_on_pairs(general_dir, pairs + group_pairs(groups), out, epochs=epochs, seed=seed)
+    root = DEMO_KB.parents[2]
+    stats["kb"] = kb_file.relative_to(root).as_posix() if kb_file.is_relative_to(root) else str(kb_file)
+    if paraphrases is not None:
+        stats["paraphrases"] = {"groups": len(groups),
+                                "dir": paraphrases.relative_to(root).as_posix() if paraphrases.is_relative_to(root)
+                                else str(paraphrases)}
     return stats
 
 
@@ -205,6 +218,8 @@ def main() -> int:
     parser.add_argument("--kb", type=Path, default=DEMO_KB,
                         help="KB whose questions adapt the model in a last stage (see kb train)")
     parser.add_argument("--kb-epochs", type=int, default=8, help="epochs of the KB stage; 0 skips it")
+    parser.add_argument("--paraphrases", type=Path, default=PARAPHRASES,
+                        help="customer-service paraphrase corpus joined to the KB stage ('none' leaves it out)")
     parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
@@ -244,7 +259,8 @@ def main() -> int:
     else:
         from kb.embedding import load_model
 
-        stats["kb_stage"] = kb_stage(general_out, args.kb, args.out, args.kb_epochs, args.seed)
+        paraphrases = None if str(args.paraphrases) == "none" else args.paraphrases
+        stats["kb_stage"] = kb_stage(general_out, args.kb, args.out, args.kb_epochs, args.seed, paraphrases)
         stats["spearman_general"] = stats.pop("spearman", None)
         if not args.no_eval:
             stats["spearman"] = evaluate(load_model(args.out).half())["spearman"]

@@ -26,7 +26,14 @@ class LiveEngine:
 
     def get(self) -> SearchEngine:
         """The freshest engine available now. At most one caller refreshes at a time; the
-        others keep searching the previous index meanwhile, so no search waits or fails."""
+        others keep searching the previous index meanwhile, so no search waits or fails.
+        With the background watcher running, only the watcher refreshes: a rebuild (which
+        recalibrates, tens of seconds on a large KB) never lands on a customer's request."""
+        if getattr(self, "_watcher", None) is not None:
+            return self._engine
+        return self._refresh_if_due()
+
+    def _refresh_if_due(self) -> SearchEngine:
         if time.monotonic() - self._checked_at >= self.check_interval_s:
             if self._refreshing.acquire(blocking=False):
                 try:
@@ -51,7 +58,7 @@ class LiveEngine:
 
         def loop() -> None:
             while not self._stopped.wait(self.check_interval_s):
-                self.get()
+                self._refresh_if_due()
 
         self._watcher = threading.Thread(target=loop, name="kb-index-refresh", daemon=True)
         self._watcher.start()
