@@ -38,14 +38,19 @@ def _kb_stage(stats: dict) -> str:
     if not stage:
         return ""
     general = stats.get("spearman_general") or {}
-    return f"""## Knowledge-base stage
+    corpus = stage.get("paraphrases")
+    corpus_text = (f"""and the training part of the project's customer-service paraphrase corpus
+(`{corpus['dir']}`, {corpus['groups']:,} question groups across 20 industries, card in its
+README; the held-out part calibrates search and is never trained on) """ if corpus else "")
+    return f"""## Customer-service stage
 
-After the general training above, the model is adapted to the demo KB (`{stage['kb']}`) with
-the same code as `kb train` (`kb/embedding/finetune.py`, pairs from `kb/embedding/kb_pairs.py`:
-standard ↔ similar questions, a ring over the similar questions, the answer's first line, and
-character-noise copies): MultipleNegativesRankingLoss, {stage['epochs']} epochs, {stage['pairs']:,} pairs,
-{stage['seconds']:.0f} s. The general model (before this stage) is kept in `kb/embedding/model-general`
-as the starting point of `kb train` for other knowledge bases. Its scores:
+After the general training above, the model is adapted to how customers ask for things: the
+demo KB's question pairs (`{stage['kb']}`, the same pairs as `kb train` makes,
+`kb/embedding/kb_pairs.py`: standard ↔ similar questions, a ring over the similar questions, the
+answer's first line, character-noise copies) {corpus_text}with the same code as `kb train`
+(`kb/embedding/finetune.py`): MultipleNegativesRankingLoss, {stage['epochs']} epochs,
+{stage['pairs']:,} pairs, {stage['seconds']:.0f} s. The general model (before this stage) is kept in
+`kb/embedding/model-general` as the starting point of `kb train`. Its scores:
 {", ".join(f"{k} {v}" for k, v in general.items())} (the table below is after the stage).
 
 """
