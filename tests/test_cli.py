@@ -227,6 +227,28 @@ def test_eval_json_reports_the_documented_metrics(kb, demo_db):
     assert sum(metrics["decisions"].values()) == len(lines)
     latency = metrics["latency_ms"]
     assert 0.0 < latency["p50"] <= latency["p95"]
+    # Resolved: answered right or clarified with the right entry among the three buttons.
+    assert metrics["resolved"] <= metrics["recall@3"]
+    in_scope = metrics["decisions_in_scope"]
+    assert metrics["in_scope_handoff_rate"] == round(in_scope.get("handoff", 0) / metrics["in_scope"], 4)
+
+
+def test_eval_details_show_each_query_with_its_decision_and_top_three(kb, demo_db, tmp_path):
+    db, _ = demo_db
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"query": "你好，我的号码13812345678，怎么查话费余额？急", "expected_id": "billing-001"}\n'
+                       '{"query": "给我讲个笑话吧", "expected_id": null}\n', "utf-8")
+    result = kb("eval", queries, "--json", "--details", db=db)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    first, second = metrics["details"]
+    assert first["expected_id"] == "billing-001" and first["top"][0]["id"] == "billing-001"
+    assert first["decision"] == "answer" and len(first["top"]) == 3
+    assert 0 < first["top"][0]["confidence"] <= 1
+    assert second["expected_id"] is None and second["decision"] == "handoff"
+    assert metrics["resolved"] == 1.0
+    table = kb("eval", queries, "--details", db=db)
+    assert table.returncode == 0 and "billing-001" in table.stdout and "handoff" in table.stdout
 
 
 def test_reindex_succeeds(kb, demo_db):

@@ -216,6 +216,10 @@ def test_draft_review_publish_with_history_diff_and_restore(ui):
     assert all(r["id"] != eid for r in published_only["results"])
     unsaved = ed("POST", "/api/editor/test", json={"query": "南极能不能打电话", "draft": DRAFT}).json()
     assert unsaved["results"][0]["is_draft"]
+    # The pane says what was searched once the greeting, the number and the 急 were set aside.
+    noisy = ed("POST", "/api/editor/test", json={"query": "你好，我的手机号13812345678，南极能不能打电话？急",
+                                                 "draft_id": eid}).json()
+    assert noisy["searched_as"] == "南极能不能打电话" and noisy["results"][0]["id"] == eid
 
     edited = ed("PUT", f"/api/editor/entries/{eid}",
                 json={**DRAFT, "similar_questions": [*DRAFT["similar_questions"], "南极科考站手机能用吗"],

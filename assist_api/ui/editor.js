@@ -167,6 +167,10 @@
         el("span", { class: "badge " + res.decision, id: "test-decision", text: L.name("decision", res.decision) }),
         el("span", { class: "muted", text: "  阈值：回答 ≥ " + UI.pct(res.thresholds.answer) + "，澄清 ≥ " + UI.pct(res.thresholds.clarify) +
                                            " · " + res.took_ms + " ms" })]));
+      /* What search looked for once greetings, numbers and 急 tails were set aside. */
+      if (res.searched_as && res.searched_as !== res.query) {
+        box.appendChild(el("p", { class: "muted", id: "test-searched-as", text: "实际检索：" + res.searched_as }));
+      }
       var rows = res.results.map(function (r) {
         return el("tr", { class: r.is_draft ? "is-draft" : "" }, [
           el("td", { text: String(r.rank) }), el("td", { text: r.id + (r.is_draft ? "（当前条目）" : "") }),
