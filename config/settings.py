@@ -76,10 +76,11 @@ class Settings(BaseSettings):
     # about 3 ms (bench/dense_scale_bench.py sweeps it); 128 would do below 100k.
     hnsw_ef_search: int = 1024
 
-    # Confidence calibration and decision thresholds. The calibration file holds the model
-    # fitted by `kb tune` on the dev split and the thresholds it chose; the two threshold
-    # settings below override the file when set.
-    calibration_file: Path = CONFIG_DIR / "search_calibration.json"
+    # Confidence calibration and decision thresholds. Every index build fits them to its KB
+    # (kb/autotune.py) from the general calibration below; `kb tune` with labelled queries
+    # writes `calibration_file` (default <var_dir>/search_calibration.json), used instead for
+    # the KB it was tuned on. The threshold settings below override either when set.
+    calibration_file: Path | None = None
     # Every index build fits the ranker, confidence and thresholds to the KB it indexes
     # (kb/autotune.py), unless the calibration file was tuned by `kb tune` on this same KB.
     auto_calibration: bool = True
@@ -151,6 +152,10 @@ class Settings(BaseSettings):
     @property
     def resolved_index_dir(self) -> Path:
         return self.index_dir or (self.var_dir / "index")
+
+    @property
+    def resolved_calibration_file(self) -> Path:
+        return self.calibration_file or (self.var_dir / "search_calibration.json")
 
     @property
     def resolved_assist_model_file(self) -> Path:

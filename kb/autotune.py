@@ -30,7 +30,7 @@ from typing import Any, Iterable, Sequence
 from config.settings import Settings
 from kb.evaluation import EvalQuery
 from kb.search.calibration import Calibrator
-from kb.search.engine import SearchEngine
+from kb.search.engine import SearchEngine, configured_calibrator
 
 OUT_OF_SCOPE_POOL = Path(__file__).resolve().parent / "calibration_data" / "out_of_scope.txt"
 SEED = 0
@@ -143,11 +143,12 @@ def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | N
             break
     if not per_query:
         return None
-    ranker = confidence = None
+    ranker = confidence = clarify_model = None
     general = Calibrator.load(settings.general_calibration_file)
     if settings.general_calibration_file.is_file():  # fitted across many KBs (kb.general_calibration)
         ranker = general.ranker if settings.auto_calibration_keep_ranker else None
         confidence = general.confidence_model if settings.auto_calibration_keep_confidence else None
+        clarify_model = general.clarify_model if settings.auto_calibration_keep_confidence else None
     floor = general.thresholds.answer if confidence is not None else None
     calibrator = fit(per_query, settings.auto_answer_pseudo_precision if floor is not None
                      else settings.tune_answer_precision, settings.tune_oos_recall,
@@ -156,7 +157,8 @@ def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | N
                      # What customers ask outside a KB: mostly what no FAQ answers (the shipped
                      # pool), a third about the KB's own domain (entries left out of the probe).
                      oos_mix=OOS_MIX,
-                     clarify_at_oos_target=True, confidence_model=confidence, answer_floor=floor)
+                     clarify_at_oos_target=True, confidence_model=confidence, answer_floor=floor,
+                     clarify_model=clarify_model)
     styles = sorted({q.style or "" for q, _, _ in per_query})
     calibrator.provenance.update(
         pseudo_queries={s: sum(1 for q, _, _ in per_query if q.style == s) for s in styles},
@@ -168,7 +170,7 @@ def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | N
 
 def choose_calibrator(entries: Sequence[Any], settings: Settings) -> Calibrator:
     """The labelled calibration when it was tuned on this KB, else one fitted to the KB."""
-    configured = Calibrator.load(settings.calibration_file)
+    configured = configured_calibrator(settings)
     if not settings.auto_calibration or labelled_applies(configured, [e.id for e in entries]):
         return configured
     return self_calibrate(entries, settings) or configured

@@ -212,7 +212,7 @@ def tune(
                 engine, items, settings.tune_answer_precision, settings.tune_oos_recall, source=queries.name,
                 progress=lambda: progress.advance(task),
             )
-        target = output or settings.calibration_file
+        target = output or settings.resolved_calibration_file
         calibrator.save(target)
         out.print(
             f"calibration written to {target}: answer ≥ {calibrator.thresholds.answer}, "

@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from kb.evaluation import EvalQuery
-from kb.search.calibration import RANK_FEATURES, Calibrator, LinearModel, Thresholds
+from kb.search.calibration import BUTTON_FEATURES, RANK_FEATURES, Calibrator, LinearModel, Thresholds, button_features
 from kb.search.engine import SearchEngine
 
 CANDIDATES_PER_QUERY = 10
@@ -61,6 +61,9 @@ def tune(
 
 
 Labelled = list[tuple[EvalQuery, list[dict[str, float]], list[int]]]
+# Per query under a calibration: (top confidence, top-1 right, right entry in the top 3,
+# out of scope, clarify signal = P(the right entry is among the buttons)).
+Top = tuple[float, bool, bool, bool, float]
 
 
 def collect(engine: SearchEngine, queries: list[EvalQuery], progress: Callable[[], None] | None = None) -> Labelled:
@@ -80,7 +83,7 @@ def collect(engine: SearchEngine, queries: list[EvalQuery], progress: Callable[[
 def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, source: str,
         ranker: LinearModel | None = None, oos_mix: dict[str, float] | None = None,
         clarify_at_oos_target: bool = False, confidence_model: LinearModel | None = None,
-        answer_floor: float | None = None) -> Calibrator:
+        answer_floor: float | None = None, clarify_model: LinearModel | None = None) -> Calibrator:
     """The ranker, confidence model and thresholds from collected candidates (see `tune`).
     With `clarify_at_oos_target`, the clarify threshold is the lowest that still hands off the
     target share of out-of-scope queries, whatever the in-scope queries below it: for
@@ -136,19 +139,32 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
     calibrator = Calibrator(ranker=ranker, confidence_model=confidence_model)
 
     margin = Thresholds().margin
-    tops: list[tuple[float, bool, bool, bool]] = []  # (confidence, top1 ok, in top3, oos)
-    clear: list[bool] = []  # the runner-up trails by the margin
+    scored = []
     for q, feats, labels in per_query:
         rows = [dict(f) for f in feats]
         probs = calibrator.rank(rows)
         ranked = sorted(zip(probs, rows, labels), key=lambda t: -t[0])
         confs = [calibrator.confidence(r) for _, r, _ in ranked]
+        button_row = button_features(ranked[0][1] if ranked else {}, confs, [p for p, _, _ in ranked])
+        scored.append((q, ranked, confs, button_row, any(label for _, _, label in ranked[:3])))
+    # The clarify model: P(the right entry is among the three buttons), on the same queries.
+    button_rows = [row for *_, row, _ in scored]
+    hit3 = [int(hit) for *_, hit in scored]
+    if clarify_model is None and len(set(hit3)) == 2:
+        clarify_names = names + list(RANK_FEATURES) + list(BUTTON_FEATURES)
+        clarify_c = min(C_GRID, key=lambda c: _cv_log_loss(clarify_names, button_rows, hit3, c, folds))
+        clarify_model = LinearModel.fit(clarify_names, button_rows, hit3, c=clarify_c)
+    calibrator.clarify_model = clarify_model
+
+    tops: list[Top] = []
+    clear: list[bool] = []  # the runner-up trails by the margin
+    for (q, ranked, confs, button_row, top3) in scored:
         conf = confs[0] if confs else 0.0
         clear.append(len(confs) < 2 or conf - max(confs[1:]) >= margin)
-        oos = q.expected_id is None
         top1 = bool(ranked) and ranked[0][2] == 1
-        top3 = any(label for _, _, label in ranked[:3])
-        tops.append((conf, top1, top3, oos))
+        # The clarify signal is what `decide` compares with the clarify threshold.
+        tops.append((conf, top1, top3, q.expected_id is None,
+                     calibrator.plausibility(button_row, confs, [p for p, _, _ in ranked])))
 
     weights = _oos_weights([q for q, _, _ in per_query], oos_mix) if oos_mix else None
     if answer_floor is not None:
@@ -252,7 +268,7 @@ class OutcomeCosts:
 COSTS = OutcomeCosts()
 
 
-def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool], target_precision: float,
+def cost_thresholds(tops: list[Top], clear: list[bool], target_precision: float,
                     target_oos_recall: float, costs: OutcomeCosts = COSTS,
                     oos_weights: list[float] | None = None,
                     clarify_at_oos_target: bool = False,
@@ -266,6 +282,7 @@ def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool
     top1 = np.array([t[1] for t in tops])
     top3 = np.array([t[2] for t in tops])
     oos = np.array([t[3] for t in tops])
+    plausible = np.array([t[4] for t in tops])
     ok = np.array(clear)
     n_oos = int(oos.sum())
     weight = np.array(oos_weights) if oos_weights is not None else None
@@ -276,6 +293,7 @@ def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool
         return not n_oos or _wilson_lower(int((handed & oos).sum()), n_oos) >= target_oos_recall
 
     grid = np.unique(np.round(np.concatenate([conf, [0.0, 1.0]]), 2))
+    clarify_grid = np.unique(np.round(np.concatenate([plausible, [0.0, 1.0]]), 2))
     answer_cost = np.where(top1 & ~oos, 0.0, costs.wrong_answer)
     clarify_cost = np.where(oos, costs.oos_clarify, np.where(top3, costs.clarify_hit, costs.clarify_miss))
     handoff_cost = np.where(oos, 0.0, costs.handoff)
@@ -285,8 +303,8 @@ def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool
         n_answered = int(answered.sum())
         if n_answered and (top1 & ~oos)[answered].mean() < target_precision:
             continue
-        for c in np.append(grid[grid < a], a):
-            clarified = ~answered & (conf >= c)
+        for c in clarify_grid:
+            clarified = ~answered & (plausible >= c)
             handed = ~answered & ~clarified
             if not oos_recall_met(handed):
                 continue
@@ -296,7 +314,7 @@ def cost_thresholds(tops: list[tuple[float, bool, bool, bool]], clear: list[bool
             if clarify_at_oos_target:
                 break  # the lowest clarify threshold that meets the target, whatever it costs
     if best is None:  # no pair meets both targets: answer nothing, clarify only the surest
-        return 1.0, _clarify_threshold(tops, 1.0, target_oos_recall)
+        return 1.0, _clarify_threshold(tops, target_oos_recall)
     return round(best[1], 4), round(best[2], 4)
 
 
@@ -310,26 +328,23 @@ def _oos_weights(queries: list[EvalQuery], mix: dict[str, float]) -> list[float]
             for q in queries]
 
 
-def _answer_threshold(tops: list[tuple[float, bool, bool, bool]], target: float) -> float:
+def _answer_threshold(tops: list[Top], target: float) -> float:
     for t in sorted({round(c, 4) for c, *_ in tops}):
-        answered = [ok for c, ok, _, _ in tops if c >= t]
+        answered = [t1 and not is_oos for c, t1, _, is_oos, _ in tops if c >= t]
         if answered and sum(answered) / len(answered) >= target:
             return t
     return 1.0
 
 
-def _clarify_threshold(
-    tops: list[tuple[float, bool, bool, bool]], ceiling: float, target_oos_recall: float
-) -> float:
-    oos = np.array([c for c, _, _, is_oos in tops if is_oos])
+def _clarify_threshold(tops: list[Top], target_oos_recall: float) -> float:
+    """The lowest clarify threshold that hands off the target share of out-of-scope queries."""
+    oos = np.array([p for _, _, _, is_oos, p in tops if is_oos])
     if len(oos) == 0:
-        return round(ceiling / 2, 4)
-    for t in sorted({round(c, 4) for c, *_ in tops} | {round(ceiling, 4)}):
-        if t > ceiling:
-            break
+        return 0.5
+    for t in sorted({round(p, 4) for *_, p in tops} | {1.0}):
         if _wilson_lower(int((oos < t).sum()), len(oos)) >= target_oos_recall:
             return t
-    return round(ceiling, 4)
+    return 1.0
 
 
 def _wilson_lower(successes: int, n: int, z: float = WILSON_Z) -> float:

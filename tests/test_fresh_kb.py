@@ -112,8 +112,9 @@ def test_kb_tune_with_labelled_queries_takes_over_for_the_kb_it_was_tuned_on(isp
     labelled = Settings(var_dir=tmp_path / "var2", calibration_file=target)
     rebuilt, _ = rebuild(isp_store, labelled)
     assert rebuilt.calibrator.provenance["tuned_on"] == "dev.jsonl"
-    # Another KB (the demo KB's calibration) does not apply to this one.
-    assert not labelled_applies(Calibrator.load(settings.calibration_file), ids)
+    # A calibration tuned on another KB (the demo KB's dev split) does not apply to this one.
+    demo = Settings(var_dir=tmp_path / "var3")
+    assert not labelled_applies(Calibrator.load(demo.general_calibration_file), ids)
 
 
 def test_pseudo_queries_never_search_an_index_that_holds_them():
@@ -133,14 +134,22 @@ def test_pseudo_queries_never_search_an_index_that_holds_them():
 
 
 def test_thresholds_weigh_a_wrong_answer_above_a_handoff_above_a_click():
-    # (confidence, top-1 right, right entry in top 3, out of scope)
-    tops = [(0.95, True, True, False)] * 20 + [(0.7, False, True, False)] * 10 + \
-           [(0.6, True, True, False)] * 5 + [(0.3, False, False, True)] * 4 + [(0.05, False, False, True)] * 40
+    # (confidence, top-1 right, right entry in top 3, out of scope, clarify signal)
+    tops = [(0.95, True, True, False, 0.99)] * 20 + [(0.7, False, True, False, 0.9)] * 10 + \
+           [(0.6, True, True, False, 0.45)] * 5 + [(0.3, False, False, True, 0.4)] * 4 + \
+           [(0.05, False, False, True, 0.1)] * 40
     answer, clarify = cost_thresholds(tops, [True] * len(tops), 0.9, 0.8)
-    # Answering the 0.7s would be wrong half the time: they are clarified (right entry among
-    # the buttons); the out-of-scope 0.3s are few enough to clarify, the 0.05s are handed off.
+    # Answering the 0.7s would be wrong: they are clarified (the right entry is among the
+    # buttons). The answerable 0.45s are clarified too (a click is cheaper than a handoff),
+    # while the out-of-scope 0.4s and 0.1s just below them are handed off.
     assert 0.7 < answer <= 0.95
-    assert 0.05 < clarify <= 0.6
+    assert 0.4 < clarify <= 0.45
+
+
+def test_two_near_equal_candidates_are_a_question_to_ask_not_a_handoff(demo_store, settings):
+    response = open_engine(demo_store, settings).search("经常掉线怎么办")  # broadband or calls?
+    assert response.decision == "clarify"
+    assert {h.id for h in response.hits[:3]} >= {"broadband-006", "network-006"}
 
 
 def test_a_search_never_waits_for_a_rebuild_once_the_watcher_runs(isp_store, settings, monkeypatch):

@@ -26,6 +26,9 @@ RANK_FEATURES = ("rank_p", "rank_gap")
 
 @dataclass
 class Thresholds:
+    """`answer` applies to the top candidate's confidence, `clarify` to the plausibility of
+    the buttons (`plausibility`: is the right entry among the top few?)."""
+
     answer: float = 0.6
     clarify: float = 0.25
     # Answer outright only when the runner-up is at least this much less confident; two
@@ -33,10 +36,24 @@ class Thresholds:
     margin: float = 0.1
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.clarify <= self.answer <= 1.0:
-            raise ValueError(
-                f"thresholds must satisfy 0 <= clarify ({self.clarify}) <= answer ({self.answer}) <= 1"
-            )
+        for name in ("answer", "clarify", "margin"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"the {name} threshold must be between 0 and 1, got {getattr(self, name)}")
+
+
+BUTTON_FEATURES = ("conf_1", "conf_2", "conf_3", "rank_p_2", "rank_p_3")
+
+
+def button_features(top: dict[str, float], confidences: Sequence[float],
+                    rank_probabilities: Sequence[float] = ()) -> dict[str, float]:
+    """The clarify model's input: the top candidate's features, and the confidences and
+    ranker probabilities of the next candidates (the buttons "您是不是想问" would show): a
+    runner-up the ranker rates nearly as high as the top makes a question worth asking."""
+    row = dict(top)
+    padded = [*confidences[:3], 0.0, 0.0, 0.0]
+    ranks = [*rank_probabilities[:3], 0.0, 0.0, 0.0]
+    row.update(conf_1=padded[0], conf_2=padded[1], conf_3=padded[2], rank_p_2=ranks[1], rank_p_3=ranks[2])
+    return row
 
 
 @dataclass
@@ -95,6 +112,9 @@ class Calibrator:
     confidence_model: LinearModel = field(default_factory=_default_confidence)
     thresholds: Thresholds = field(default_factory=Thresholds)
     provenance: dict[str, Any] = field(default_factory=dict)
+    # P(the right entry is among the buttons): what a clarify needs. Two near-equal candidates
+    # ("经常掉线": broadband or calls?) make the top one's confidence low but this high.
+    clarify_model: LinearModel | None = None
 
     def rank(self, candidates_features: list[dict[str, float]]) -> list[float]:
         """Adds `rank_p` and `rank_gap` to each feature dict; returns the rank probabilities."""
@@ -108,6 +128,14 @@ class Calibrator:
     def confidence(self, features: dict[str, float]) -> float:
         return self.confidence_model.predict(features)
 
+    def plausibility(self, top: dict[str, float], confidences: Sequence[float],
+                     rank_probabilities: Sequence[float] = ()) -> float:
+        """How likely the right entry is among the buttons; the top confidence when no clarify
+        model was fitted (files written before it existed)."""
+        if self.clarify_model is None:
+            return confidences[0] if confidences else 0.0
+        return self.clarify_model.predict(button_features(top, confidences, rank_probabilities))
+
     # ---- persistence ---------------------------------------------------------------------
     @classmethod
     def load(cls, path: Path) -> "Calibrator":
@@ -119,12 +147,14 @@ class Calibrator:
             confidence_model=LinearModel.from_json(data["confidence"]),
             thresholds=Thresholds(**data["thresholds"]),
             provenance=data.get("provenance", {}),
+            clarify_model=LinearModel.from_json(data["clarify"]) if data.get("clarify") else None,
         )
 
     def save(self, path: Path) -> None:
         data = {
             "ranker": self.ranker.to_json(),
             "confidence": self.confidence_model.to_json(),
+            "clarify": self.clarify_model.to_json() if self.clarify_model else None,
             "thresholds": {"answer": self.thresholds.answer, "clarify": self.thresholds.clarify,
                            "margin": self.thresholds.margin},
             "provenance": self.provenance,

@@ -14,10 +14,16 @@ class Decision(StrEnum):
 
 
 def decide(top_confidence: float | None, thresholds: Thresholds,
-           runner_up_confidence: float | None = None) -> Decision:
-    if top_confidence is None or top_confidence < thresholds.clarify:
+           runner_up_confidence: float | None = None, plausibility: float | None = None) -> Decision:
+    """Answer when the top candidate is confidently right and clearly ahead; clarify when the
+    right entry is plausibly among the buttons (`plausibility`, or the top confidence when not
+    given); hand off otherwise."""
+    if top_confidence is None:
         return Decision.handoff
     clear_winner = runner_up_confidence is None or top_confidence - runner_up_confidence >= thresholds.margin
     if top_confidence >= thresholds.answer and clear_winner:
         return Decision.answer
-    return Decision.clarify
+    plausible = top_confidence if plausibility is None else plausibility
+    if plausible >= thresholds.clarify:
+        return Decision.clarify
+    return Decision.handoff

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -99,6 +100,21 @@ def encoder_fingerprint(settings: Settings) -> str | None:
     return model_fingerprint(settings.embedding_model_dir) if settings.dense_search else None
 
 
+def calibration_inputs(settings: Settings) -> str:
+    """Content hash of what an index's calibration was derived from (the labelled file, the
+    general file): when `kb tune` writes a new one, indexes built before are stale."""
+    digest = hashlib.sha1()
+    for path in (settings.resolved_calibration_file, settings.general_calibration_file):
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    return digest.hexdigest()[:16]
+
+
+def configured_calibrator(settings: Settings) -> Calibrator:
+    """The labelled calibration `kb tune` wrote, else the general one (kb/general_calibration.py)."""
+    labelled = settings.resolved_calibration_file
+    return Calibrator.load(labelled if labelled.is_file() else settings.general_calibration_file)
+
+
 def validate_query(query: str, max_chars: int) -> str:
     if query is None or not query.strip():
         raise QueryError("query is empty")
@@ -144,7 +160,7 @@ class SearchEngine:
         retrievers = make_retrievers(settings)
         for retriever in retrievers:
             retriever.build(documents, indexed)
-        calibrator = calibrator or Calibrator.load(settings.calibration_file)
+        calibrator = calibrator or configured_calibrator(settings)
         return cls(settings, retrievers, indexed, calibrator, revision)
 
     def save(self, directory: Path) -> dict[str, Any]:
@@ -161,6 +177,7 @@ class SearchEngine:
             "entries": len(self.entries),
             "retrievers": [r.name for r in self.retrievers],
             "encoder": encoder_fingerprint(self.settings),
+            "calibration_inputs": calibration_inputs(self.settings),
             "lexical": self.settings.lexical_search,
         }
 
@@ -174,7 +191,7 @@ class SearchEngine:
             retriever.load(directory / retriever.name)
         # The calibration the build chose for this KB travels with the index.
         saved = directory / CALIBRATION_FILE
-        calibrator = Calibrator.load(saved if saved.is_file() else settings.calibration_file)
+        calibrator = Calibrator.load(saved) if saved.is_file() else configured_calibrator(settings)
         return cls(settings, retrievers, entries, calibrator, revision)
 
     # ---- search --------------------------------------------------------------------------
@@ -221,6 +238,8 @@ class SearchEngine:
             hits[0].confidence if hits else None,
             self.thresholds,
             max((h.confidence for h in hits[1:]), default=None),
+            self.calibrator.plausibility(hits[0].features, [h.confidence for h in hits[:3]],
+                                         [h.score for h in hits[:3]]) if hits else None,
         )
         hits = hits[:top_k]
         took = (time.perf_counter() - started) * 1000

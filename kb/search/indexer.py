@@ -7,7 +7,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from kb.search.dense import StaleIndexError
-from kb.search.engine import INDEX_FORMAT, SearchEngine, encoder_fingerprint
+from kb.search.engine import INDEX_FORMAT, SearchEngine, calibration_inputs, encoder_fingerprint
 from kb.search.index_store import IndexStore, read_manifest
 from kb.store import KBStore
 
@@ -62,6 +62,7 @@ def _load_current(store: KBStore, settings: Settings, path: Path, rebuild_if_sta
     compatible = (
         manifest.get("format") == INDEX_FORMAT
         and manifest.get("encoder") == encoder_fingerprint(settings)
+        and manifest.get("calibration_inputs") == calibration_inputs(settings)
         and manifest.get("lexical", True) == settings.lexical_search
     )
     fresh = (
