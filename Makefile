@@ -16,6 +16,7 @@ bench: setup
 	@.venv/bin/python bench/faq_retrieval_bench.py
 	@.venv/bin/python bench/faq_dev_crossval.py
 	@.venv/bin/python bench/embedding_bench.py
+	@.venv/bin/python -m bench.fresh_kb_bench
 
 clean:
 	rm -rf var .venv .venv-rasa
