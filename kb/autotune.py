@@ -89,8 +89,10 @@ def out_of_scope_pool() -> list[str]:
     return [line.strip() for line in OUT_OF_SCOPE_POOL.read_text("utf-8").splitlines() if line.strip()]
 
 
-def probe_material(entries: Sequence[Any], seed: int = SEED) -> tuple[list[_ProbeEntry], list[EvalQuery]]:
-    """The probe index's entries and the pseudo-queries searched against it."""
+def probe_material(entries: Sequence[Any], seed: int = SEED,
+                   with_pool: bool = True) -> tuple[list[_ProbeEntry], list[EvalQuery]]:
+    """The probe index's entries and the pseudo-queries searched against it (the shipped
+    out-of-scope pool too, with `with_pool`: one probe's worth of it is enough)."""
     rng = random.Random(seed)
     order = sorted(entries, key=lambda e: e.id)
     rng.shuffle(order)
@@ -115,8 +117,8 @@ def probe_material(entries: Sequence[Any], seed: int = SEED) -> tuple[list[_Prob
         questions = [e.question, *(e.similar_questions or [])]
         domain_oos.append(EvalQuery(0, rng.choice(questions), None, "oos_left_out_entry"))
     pool = out_of_scope_pool()
-    n_pool = len(pool)  # all of it: the clarify threshold rests on this share
-    general_oos = [EvalQuery(0, q, None, "oos_pool") for q in rng.sample(pool, n_pool)]
+    # All of it, once: the clarify threshold rests on this share.
+    general_oos = [EvalQuery(0, q, None, "oos_pool") for q in pool] if with_pool else []
     queries = in_scope + domain_oos[: max(10, len(in_scope) // DOMAIN_OOS_DIVISOR)] + general_oos
     return probe, [EvalQuery(i + 1, q.query, q.expected_id, q.style) for i, q in enumerate(queries)]
 
@@ -133,7 +135,7 @@ def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | N
     per_query = []
     rounds = 0
     while rounds < MAX_ROUNDS:
-        probe, queries = probe_material(entries, seed=SEED + rounds)
+        probe, queries = probe_material(entries, seed=SEED + rounds, with_pool=rounds == 0)
         if sum(1 for q in queries if q.expected_id) < 5:
             break
         engine = SearchEngine.build(probe, settings, calibrator=Calibrator())
@@ -164,6 +166,7 @@ def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | N
         pseudo_queries={s: sum(1 for q, _, _ in per_query if q.style == s) for s in styles},
         probe_rounds=rounds,
         kb_entries=len(entries),
+        calibrated_ids=sorted(e.id for e in entries),
     )
     return calibrator
 
@@ -174,6 +177,17 @@ def choose_calibrator(entries: Sequence[Any], settings: Settings) -> Calibrator:
     if not settings.auto_calibration or labelled_applies(configured, [e.id for e in entries]):
         return configured
     return self_calibrate(entries, settings) or configured
+
+
+def still_fits(calibrator: Calibrator, ids: Sequence[str]) -> bool:
+    """A calibration fitted to this KB's content still serves it while 90 % of the entries on
+    either side are the same: publishing one entry does not recalibrate (a new calibration
+    for a one-entry change is noise, and it would delay the entry's arrival in search)."""
+    fitted = calibrator.provenance.get("calibrated_ids")
+    if not fitted or not ids:
+        return False
+    shared = len(set(ids) & set(fitted))
+    return shared >= 0.9 * max(len(set(ids)), len(set(fitted)))
 
 
 def describe(calibrator: Calibrator) -> dict[str, Any]:

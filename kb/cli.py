@@ -103,8 +103,8 @@ def import_(
             highlight=False,
         )
         if report.created or report.updated:
-            with err.status("rebuilding the search index"):
-                engine, _ = rebuild(store, get_settings())
+            with err.status("rebuilding and recalibrating the search index"):
+                engine, _ = rebuild(store, get_settings(), recalibrate=True)
             out.print(f"search index rebuilt: {len(engine.entries)} published entries", highlight=False)
 
 
@@ -187,11 +187,11 @@ def eval_(
 
 @app.command()
 def reindex(db: DbOption = None) -> None:
-    """Rebuild the search index from the published entries."""
+    """Rebuild the search index from the published entries and fit its calibration to them."""
     with _errors():
         store = _store(db)
-        with err.status("building the search index"):
-            engine, path = rebuild(store, get_settings())
+        with err.status("building and calibrating the search index"):
+            engine, path = rebuild(store, get_settings(), recalibrate=True)
         out.print(f"indexed {len(engine.entries)} published entries → {path}", highlight=False)
 
 

@@ -130,12 +130,11 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
                 ranker_c, top_rows, top_labels, best_top1 = c, rows, labels, top1
         ranker = fit_ranker(features, labels_per_query, names, ranker_c)
     confidence_names = names + list(RANK_FEATURES)
-    confidence_c = min(C_GRID, key=lambda c: _cv_log_loss(confidence_names, top_rows, top_labels, c, folds))
 
+    confidence_c: float | None = None
     if confidence_model is None:
+        confidence_c = min(C_GRID, key=lambda c: _cv_log_loss(confidence_names, top_rows, top_labels, c, folds))
         confidence_model = LinearModel.fit(confidence_names, top_rows, top_labels, c=confidence_c)
-    else:
-        confidence_c = None
     calibrator = Calibrator(ranker=ranker, confidence_model=confidence_model)
 
     margin = Thresholds().margin

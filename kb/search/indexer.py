@@ -7,7 +7,8 @@ from pathlib import Path
 
 from config.settings import Settings
 from kb.search.dense import StaleIndexError
-from kb.search.engine import INDEX_FORMAT, SearchEngine, calibration_inputs, encoder_fingerprint
+from kb.search.calibration import Calibrator
+from kb.search.engine import CALIBRATION_FILE, INDEX_FORMAT, SearchEngine, calibration_inputs, encoder_fingerprint
 from kb.search.index_store import IndexStore, read_manifest
 from kb.store import KBStore
 
@@ -18,15 +19,19 @@ def index_store(settings: Settings, database_url: str) -> IndexStore:
     return IndexStore(settings.resolved_index_dir / digest, keep=settings.index_keep_versions)
 
 
-def rebuild(store: KBStore, settings: Settings) -> tuple[SearchEngine, Path]:
-    """Build from published entries, write a new index version and make it current."""
+def rebuild(store: KBStore, settings: Settings, recalibrate: bool = False) -> tuple[SearchEngine, Path]:
+    """Build from published entries, write a new index version and make it current. The
+    current index's own calibration is carried over while it still fits the KB
+    (kb.autotune.still_fits), so a publish reaches search in about a second; `recalibrate`
+    (`kb reindex`) fits a new one regardless."""
     from kb.autotune import choose_calibrator
 
     revision = store.revision()
     published = list(store.published())
-    engine = SearchEngine.build(published, settings, revision=revision,
-                                calibrator=choose_calibrator(published, settings))
     versions = index_store(settings, store.database_url)
+    carried = None if recalibrate else _carried_calibration(versions, settings, [e.id for e in published])
+    engine = SearchEngine.build(published, settings, revision=revision,
+                                calibrator=carried or choose_calibrator(published, settings))
     building = versions.new_version_dir(revision)
     manifest = engine.save(building)
     manifest["database"] = _describe_db(store.database_url)
@@ -53,18 +58,40 @@ def open_engine(store: KBStore, settings: Settings, rebuild_if_stale: bool = Tru
     return engine
 
 
+def _carried_calibration(versions: IndexStore, settings: Settings, ids: list[str]) -> Calibrator | None:
+    """The current index's self-fitted calibration, when it was built with the same model and
+    calibration inputs and still fits these entries."""
+    from kb.autotune import still_fits
+
+    path = versions.current()
+    if path is None or not (path / CALIBRATION_FILE).is_file():
+        return None
+    try:
+        manifest = read_manifest(path)
+        if not _compatible(manifest, settings):
+            return None
+        calibrator = Calibrator.load(path / CALIBRATION_FILE)
+    except (FileNotFoundError, ValueError, KeyError):
+        return None  # pruned or unreadable meanwhile: calibrate afresh
+    return calibrator if still_fits(calibrator, ids) else None
+
+
+def _compatible(manifest: dict, settings: Settings) -> bool:
+    return (
+        manifest.get("format") == INDEX_FORMAT
+        and manifest.get("encoder") == encoder_fingerprint(settings)
+        and manifest.get("calibration_inputs") == calibration_inputs(settings)
+        and manifest.get("lexical", True) == settings.lexical_search
+    )
+
+
 class _Stale(Exception):
     """The current index cannot serve this store and settings: build a new one."""
 
 
 def _load_current(store: KBStore, settings: Settings, path: Path, rebuild_if_stale: bool) -> SearchEngine:
     manifest = read_manifest(path)
-    compatible = (
-        manifest.get("format") == INDEX_FORMAT
-        and manifest.get("encoder") == encoder_fingerprint(settings)
-        and manifest.get("calibration_inputs") == calibration_inputs(settings)
-        and manifest.get("lexical", True) == settings.lexical_search
-    )
+    compatible = _compatible(manifest, settings)
     fresh = (
         compatible
         and manifest.get("database") == _describe_db(store.database_url)
