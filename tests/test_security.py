@@ -80,7 +80,7 @@ POLICY: dict[tuple[str, str], object] = {
     ("POST", "/api/editor/entries/{entry_id}/restore"): EDITOR,
     ("POST", "/api/editor/test"): EDITOR, ("GET", "/api/editor/unanswered"): EDITOR,
     ("GET", "/api/reports/summary"): SUPERVISOR, ("GET", "/api/reports/view"): SUPERVISOR,
-    ("GET", "/api/reports/export.csv"): SUPERVISOR,
+    ("GET", "/api/reports/export.csv"): SUPERVISOR, ("GET", "/api/reports/range"): SUPERVISOR,
     ("GET", "/api/reports/unanswered"): roles("supervisor", "editor"),
     ("POST", "/api/reports/unanswered/drafts"): EDITOR,
 }
