@@ -1,31 +1,34 @@
 """Calibration that fits the KB it serves, from what the KB holds: no labelled queries.
 
-Run at every index build (publish, import, `kb reindex`) unless a labelled calibration from
+Run when an index is built (import, `kb reindex`, and a publish once the KB has drifted from
+what the current calibration was fitted on, `still_fits`) unless a labelled calibration from
 `kb tune` was fitted on this same KB. The procedure:
 
-1. **Probe index.** A copy of the KB with material held out of it, searched like the real one:
+1. **Probe indexes.** Copies of the KB with material held out, searched like the real one
+   (up to `MAX_ROUNDS`, other material each time, until `TARGET_PSEUDO_QUERIES` in scope):
    - one similar question of most entries is taken out of its entry and becomes a
      pseudo-query whose answer is that entry (plus a copy with phone-keyboard noise: a
-     character dropped, doubled or swapped), so the ranker learns how a paraphrase the index
-     has never seen scores;
+     character dropped, doubled or swapped);
    - a share of whole entries is left out, and their questions become out-of-scope
-     pseudo-queries: questions of the same domain, in the same voice, that nothing in the
-     probe index answers — the hardest out-of-scope kind;
+     pseudo-queries: questions of the same domain that nothing in the probe answers;
    - out-of-scope questions from the shipped pool (kb/calibration_data/out_of_scope.txt:
-     chit-chat, other industries, service questions no FAQ answers).
-2. **`kb tune`'s procedure** on those pseudo-queries over the probe index: the ranker, the
-   confidence model and the thresholds.
+     chit-chat, other industries, service questions no FAQ answers), searched once.
+2. **The general calibration's models** (kb/general_calibration.py: ranker, confidence,
+   clarify), fitted across many KBs, are kept; fitted on pseudo-queries alone they were
+   unstable from KB to KB.
+3. **Thresholds from the pseudo-queries** (kb.tuning.fit): the answer threshold is the
+   general one unless pseudo-queries answered at it are too often wrong (a KB of
+   near-duplicate entries), the clarify threshold the lowest that hands off the target share
+   of the out-of-scope mix `OOS_MIX`.
 
 The result is saved with the index, so every replica that loads the index uses it.
 """
-
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from config.settings import Settings
 from kb.evaluation import EvalQuery
@@ -55,10 +58,6 @@ class _ProbeEntry:
     category: str
     channels: dict[str, str] = field(default_factory=dict)
     version: int = 1
-
-
-def kb_digest(ids: Iterable[str]) -> str:
-    return hashlib.sha1("\n".join(sorted(ids)).encode()).hexdigest()[:16]
 
 
 def labelled_applies(calibrator: Calibrator, ids: Sequence[str]) -> bool:
@@ -188,7 +187,3 @@ def still_fits(calibrator: Calibrator, ids: Sequence[str]) -> bool:
         return False
     shared = len(set(ids) & set(fitted))
     return shared >= 0.9 * max(len(set(ids)), len(set(fitted)))
-
-
-def describe(calibrator: Calibrator) -> dict[str, Any]:
-    return {"tuned_on": calibrator.provenance.get("tuned_on"), "thresholds": vars(calibrator.thresholds)}
