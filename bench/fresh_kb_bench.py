@@ -29,6 +29,7 @@ import os
 import platform
 import tempfile
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,15 @@ def load_written(name: str, split: str) -> tuple[list[dict[str, Any]], list[dict
     return records, [json.loads(line) for line in lines if line.strip()]
 
 
-def load_bq(split: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+@cache
+def _bq() -> tuple[list[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Built once per run: both halves come from the same clusters."""
     records, queries = bq_kb.build(DATASETS)
-    dev, test = split_half(queries)
+    return records, split_half(queries)
+
+
+def load_bq(split: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    records, (dev, test) = _bq()
     return records, dev if split == "dev" else test
 
 
@@ -103,14 +110,9 @@ def run_kb(name: str, split: str, overrides: dict[str, Any], details: bool) -> d
 
 
 def run_demo(overrides: dict[str, Any]) -> dict[str, Any]:
+    records = yaml.safe_load(Settings().demo_kb_file.read_text("utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp)
-        url = f"sqlite:///{tmp_path}/kb.sqlite3"
-        settings = Settings(database_url=url, var_dir=tmp_path / "var", **overrides)
-        upgrade(url)
-        store = KBStore(url)
-        store.import_records(parse_file(settings.demo_kb_file).records, actor="bench")
-        engine, _ = rebuild(store, settings)
+        engine, _ = engine_for(records, Path(tmp), overrides)
         queries = read_queries(ROOT / "kb" / "demo" / "eval" / "test.jsonl")
         m = evaluate(engine, queries)
         return {"entries": len(engine.entries), "calibration": engine.calibrator.provenance.get("tuned_on"),

@@ -63,10 +63,7 @@ class _ProbeEntry:
 def labelled_applies(calibrator: Calibrator, ids: Sequence[str]) -> bool:
     """A `kb tune` calibration serves the KB it was tuned on: the ids it recorded must cover
     at least 90 % of this KB's entries (editing or adding a few entries keeps it)."""
-    tuned = calibrator.provenance.get("kb_ids")
-    if not tuned or not ids:
-        return False
-    return len(set(ids) & set(tuned)) >= 0.9 * len(set(ids))
+    return _covers(calibrator.provenance.get("kb_ids"), ids, both_ways=False)
 
 
 def _keyboard_noise(text: str, rng: random.Random) -> str:
@@ -182,8 +179,13 @@ def still_fits(calibrator: Calibrator, ids: Sequence[str]) -> bool:
     """A calibration fitted to this KB's content still serves it while 90 % of the entries on
     either side are the same: publishing one entry does not recalibrate (a new calibration
     for a one-entry change is noise, and it would delay the entry's arrival in search)."""
-    fitted = calibrator.provenance.get("calibrated_ids")
+    return _covers(calibrator.provenance.get("calibrated_ids"), ids, both_ways=True)
+
+
+def _covers(fitted: Sequence[str] | None, ids: Sequence[str], both_ways: bool) -> bool:
+    """90 % of this KB's entries are among those a calibration was fitted on (and, with
+    `both_ways`, 90 % of those are still in the KB)."""
     if not fitted or not ids:
         return False
-    shared = len(set(ids) & set(fitted))
-    return shared >= 0.9 * max(len(set(ids)), len(set(fitted)))
+    shared, here, there = len(set(ids) & set(fitted)), len(set(ids)), len(set(fitted))
+    return shared >= 0.9 * (max(here, there) if both_ways else here)

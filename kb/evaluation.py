@@ -63,7 +63,6 @@ def evaluate(
     engine: SearchEngine,
     queries: list[EvalQuery],
     progress: Callable[[], None] | None = None,
-    keep_responses: bool = False,
     details: bool = False,
     prepare: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
@@ -83,7 +82,6 @@ def evaluate(
     by_scope: dict[str, Counter[str]] = {"in_scope": Counter(), "out_of_scope": Counter()}
     answered_correct = answered = 0
     style_hits: dict[str, list[int]] = defaultdict(list)
-    responses: list[dict[str, Any]] = []
 
     for q in queries:
         response: SearchResponse = engine.search(prepare(q.query) if prepare else q.query, top_k=10)
@@ -105,9 +103,6 @@ def evaluate(
                 style_hits[q.style].append(int(rank == 1))
         elif q.style:
             style_hits[q.style].append(int(decision == "handoff"))
-        if keep_responses:
-            responses.append({"line": q.line, "query": q.query, "expected_id": q.expected_id,
-                              "style": q.style, **response.to_json()})
         if details:
             rows.append({"query": q.query, "expected_id": q.expected_id, "style": q.style, "decision": decision,
                          "top": [{"id": h.id, "confidence": round(h.confidence, 4)} for h in response.hits[:3]]})
@@ -148,8 +143,6 @@ def evaluate(
                        "margin": engine.thresholds.margin},
         "index_revision": engine.revision,
     }
-    if keep_responses:
-        result["responses"] = responses
     if details:
         result["details"] = rows
     return result

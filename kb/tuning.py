@@ -47,14 +47,11 @@ def tune(
     target_oos_recall: float,
     source: str,
     progress: Callable[[], None] | None = None,
-    ranker: LinearModel | None = None,
-    oos_mix: dict[str, float] | None = None,
 ) -> Calibrator:
-    """Fit the calibration on labelled queries. With `ranker`, the ranker is kept as given and
-    only the confidence model and thresholds are fitted. `oos_mix` weighs the out-of-scope
-    recall target by style (see `fit`)."""
+    """Fit the whole calibration (ranker, confidence, clarify model, thresholds) on labelled
+    queries."""
     calibrator = fit(collect(engine, queries, progress), target_precision, target_oos_recall, source,
-                     ranker, oos_mix, clarify_at_oos_target=True)
+                     clarify_at_oos_target=True)
     # The KB this calibration fits: index builds use it only for (nearly) the same entries.
     calibrator.provenance["kb_ids"] = sorted(e.id for e in engine.entries)
     return calibrator
