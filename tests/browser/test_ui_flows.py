@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from assist_api.reports.period import local_today
+from config.settings import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -176,7 +177,7 @@ def test_the_reports_page_groups_unanswered_questions_of_the_chosen_dates(live, 
         assert response.status_code == 200, response.text
     # The supervisor's laptop runs on UTC and its clock reads 20:00 of the day before the
     # service's today: Shanghai is already on the next day. The page must still show today.
-    shanghai_today = local_today("Asia/Shanghai")
+    shanghai_today = local_today(Settings().business_timezone)  # the live stack's defaults
     page = new_page(viewport={"width": 1440, "height": 1000}, timezone_id="UTC")
     eve = shanghai_today - timedelta(days=1)
     page.clock.set_fixed_time(datetime(eve.year, eve.month, eve.day, 20, 0, tzinfo=timezone.utc))
