@@ -43,8 +43,9 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reason: Mapped[str] = mapped_column(String(16))
-    # {"background": customer's own words, "bot_tried": [{id, question, confidence}],
-    #  "bottleneck": why the bot stopped}
+    # {"background": the customer's own words about the open issue (handoffs/open_issue.py),
+    #  "bot_tried": [{id, question, confidence}] shown for it, "bottleneck": why the bot stopped,
+    #  "transcript_from": where the open issue starts in `transcript` (absent on older records)}
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     # {"category": {"label", "confidence"}, "priority": {...}, "complexity": {...}, "emotion": {...}}
     classification: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -12,8 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assist_api.conversations.models import Conversation, ConversationState, Message
 from assist_api.conversations.service import ConversationNotFound, ConversationService
-from assist_api.handoffs import replies, triage
-from assist_api.handoffs.models import Handoff, HandoffEvent, HandoffReason, HandoffStatus
+from assist_api.handoffs import triage
+from assist_api.handoffs.models import (
+    Handoff,
+    HandoffEvent,
+    HandoffReason,
+    HandoffStatus,
+)
+from assist_api.handoffs.open_issue import open_issue
 from assist_api.handoffs.service_levels import ServiceLevels
 from assist_api.observability import metrics
 from config.settings import Settings
@@ -104,15 +110,11 @@ class HandoffService:
             if existing is not None:
                 outcome_id, created = existing.id, False
             else:
-                customer_words = [
-                    m.text for m in session.scalars(
-                        select(Message).where(Message.conversation_id == conversation_id,
-                                              Message.sender == "customer").order_by(Message.id)
-                    )
-                    # Button payloads and bare "转人工" are not the customer's own account.
-                    if not m.text.startswith("/") and m.text.strip() not in replies.HUMAN_REQUEST_TEXTS
-                ]
-                text = "\n".join(customer_words[-6:])
+                # The open issue, not the questions the bot already settled (open_issue.py).
+                issue = open_issue(list(session.scalars(
+                    select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+                )))
+                text = issue.background
                 labels = self._classify(text, reason, category, category_confidence)
                 priority = labels["priority"]["label"]
                 handoff = Handoff(
@@ -125,8 +127,10 @@ class HandoffService:
                     reason=reason.value,
                     summary={
                         "background": text,
-                        "bot_tried": bot_tried,
+                        "bot_tried": issue.tried(bot_tried),
                         "bottleneck": BOTTLENECK[reason],
+                        # where the open issue starts in the record's (full) transcript
+                        "transcript_from": issue.start,
                     },
                     classification=labels,
                     priority=priority,
