@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from config.settings import PROJECT_ROOT, Settings
+from stack.kb_faq_examples import hand_written_keys, kb_faq_examples, render_nlu
 
 BOT_DIR = PROJECT_ROOT / "bot"
 DATA_DIR = PROJECT_ROOT / "training_data"
@@ -19,12 +20,9 @@ def rasa_bin() -> Path:
     return RASA_VENV / "bin" / "rasa"
 
 
-FAQ_EXAMPLES_PER_ENTRY = 3
-
-
 def write_kb_faq_examples(settings: Settings) -> Path:
-    """ask_faq examples from the KB itself (each published entry's question and first similar
-    questions), so the NLU recognises every topic the KB answers; regenerated per training."""
+    """ask_faq examples from the KB itself (stack.kb_faq_examples picks them), so the NLU
+    recognises every topic the KB answers; regenerated per training."""
     from db.migrate import upgrade
     from kb.interchange import parse_file
     from kb.store import KBStore
@@ -33,13 +31,10 @@ def write_kb_faq_examples(settings: Settings) -> Path:
     entries = KBStore(settings.database_url).published()
     if not entries:  # nothing published yet: learn the topics of the shipped demo KB
         entries = parse_file(settings.demo_kb_file).records
-    lines = ["version: \"3.1\"", "nlu:", "- intent: ask_faq", "  examples: |"]
-    for entry in entries:
-        for question in [entry.question, *entry.similar_questions][:FAQ_EXAMPLES_PER_ENTRY]:
-            lines.append("    - " + " ".join(question.split()))
+    examples = kb_faq_examples(entries, taken=hand_written_keys(DATA_DIR))
     path = settings.var_dir / "rasa-generated" / "faq_from_kb.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", "utf-8")
+    path.write_text(render_nlu(examples), "utf-8")
     return path
 
 
