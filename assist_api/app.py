@@ -28,6 +28,7 @@ from assist_api.observability.logs import configure_logging
 from assist_api.observability.middleware import RequestObserver
 from assist_api.routes import (assist, channels_web, channels_web_stream, handoffs, health, internal, kb,
                                kb_editor, me, templates, ui)
+from assist_api.routes import agent_streams
 from assist_api.routes import channels_wechat
 from assist_api.routes import metrics as metrics_route
 from assist_api.routes import reports
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "agent assist (classification and reply suggestions) and the template library.",
         lifespan=lifespan,
     )
+    app.include_router(agent_streams.router)  # first: /api/handoffs/events is no handoff id
     for module in (health, kb, channels_web, channels_web_stream, handoffs, assist, templates, internal,
                    me, kb_editor, ui):
         app.include_router(module.router)

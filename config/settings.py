@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     business_open: str = "09:00"
     business_close: str = "21:00"
     business_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # Monday = 0
+    # A deadline counts as at risk (the console highlights the case) in the last share of its
+    # window, and a first-response deadline at the latest this many seconds before it.
+    sla_at_risk_share: float = 0.2
+    sla_first_response_at_risk_s: float = 120.0
 
     # Agent assist.
     # A build artefact of the project (trained by setup), shared by every database and var dir.
@@ -144,6 +148,10 @@ class Settings(BaseSettings):
     live_poll_interval_s: float = 0.25
     live_stream_max_s: float = 300.0
     live_heartbeat_s: float = 15.0
+    # The agent console's streams (queue and open case) use the same three values. A browser's
+    # EventSource cannot send the API key as a header, so the console trades it for a signed
+    # ticket valid this long for opening streams (checked when a stream opens).
+    console_stream_ticket_ttl_s: int = 60
     # How many recent conversations the editor's unanswered-questions list looks through.
     unanswered_scan_messages: int = 20_000
     # Sites allowed to embed the widget (CORS; the API's credentials are never sent cross-site).

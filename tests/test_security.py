@@ -64,6 +64,8 @@ POLICY: dict[tuple[str, str], object] = {
     ("POST", "/api/handoffs/{handoff_id}/close"): AGENT, ("POST", "/api/handoffs/{handoff_id}/reopen"): AGENT,
     ("POST", "/api/handoffs/{handoff_id}/transfer"): AGENT,
     ("GET", "/api/conversations/{conversation_id}/messages"): AGENT,
+    ("POST", "/api/stream-tickets"): AGENT, ("GET", "/api/handoffs/events"): AGENT,
+    ("GET", "/api/conversations/{conversation_id}/events"): AGENT,
     ("POST", "/api/conversations/{conversation_id}/agent-messages"): AGENT,
     ("POST", "/api/assist/classify"): AGENT, ("POST", "/api/assist/suggest"): AGENT,
     ("GET", "/api/templates"): AGENT, ("GET", "/api/templates/{template_id}"): AGENT,
@@ -115,7 +117,8 @@ def open_app(tmp: Path, **overrides) -> tuple[TestClient, dict[str, str], str]:
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory):
-    client, keys, url = open_app(tmp_path_factory.mktemp("security"))
+    # Event streams end within a second here (the agent streams are in the role matrix).
+    client, keys, url = open_app(tmp_path_factory.mktemp("security"), live_stream_max_s=0.3)
     client.keys, client.db_url = keys, url
     yield client
     client.__exit__(None, None, None)

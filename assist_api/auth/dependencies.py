@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Query, Request, status
 
+from assist_api.auth import stream_ticket
 from assist_api.auth.keys import Principal, Role
 
 # Which roles may call endpoints that require a given role.
@@ -49,6 +50,31 @@ def require_any(*roles: Role):
                                 headers={"WWW-Authenticate": "Bearer"})
         if principal.role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {needed} role")
+        return principal
+
+    return Depends(dependency)
+
+
+def require_stream(role: Role):
+    """Like `require`, for event streams: the API key in a header (API clients) or a stream
+    ticket in the `ticket` query parameter (a browser's EventSource, which cannot set headers)."""
+    allowed = GRANTS[role]
+    by_key = require(role).dependency
+
+    def dependency(
+        request: Request,
+        ticket: str | None = Query(default=None, max_length=400,
+                                   description="A stream ticket (POST /api/stream-tickets) instead of the key."),
+        authorization: str | None = Header(default=None),
+        x_api_key: str | None = Header(default=None),
+    ) -> Principal:
+        if not ticket:
+            return by_key(request, authorization, x_api_key)
+        principal = stream_ticket.verify(request.app.state.service_token, ticket)
+        if principal is None or not request.app.state.keys.is_active(principal.name, principal.role):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or expired stream ticket")
+        if principal.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role.value} role")
         return principal
 
     return Depends(dependency)

@@ -52,6 +52,12 @@ class KeyStore:
                 return None
             return Principal(row.name, Role(row.role))
 
+    def is_active(self, name: str, role: Role) -> bool:
+        """Whether `name` still holds an unrevoked key of `role` (a stream ticket's key)."""
+        with self._sessions() as session:
+            return session.scalars(select(ApiKey.id).where(
+                ApiKey.name == name, ApiKey.role == role.value, ApiKey.revoked_at.is_(None))).first() is not None
+
     def revoke(self, name: str) -> int:
         with self._sessions.begin() as session:
             rows = list(session.scalars(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -209,7 +209,7 @@ class HandoffService:
             rows = list(session.scalars(stmt))
         if sla:
             now = utcnow()
-            rows = [h for h in rows if sla_state(h, now) == sla]
+            rows = [h for h in rows if sla_state(h, now, self.levels) == sla]
         return sorted(rows, key=lambda h: (PRIORITY_RANK.get(h.priority, 9), h.created_at))
 
     def events(self, handoff_id: int) -> list[HandoffEvent]:
@@ -227,6 +227,36 @@ class HandoffService:
         with self._sessions() as session:
             return session.scalar(select(func.count()).select_from(Handoff).where(
                 Handoff.status == HandoffStatus.queued.value)) or 0
+
+    # ---- what the console shows, and how it notices changes ------------------------------
+    def json(self, h: Handoff, now: datetime | None = None) -> dict[str, Any]:
+        """The record as the API returns it, SLA states by the configured service levels."""
+        return handoff_json(h, now, self.levels)
+
+    def record(self, handoff_id: int) -> dict[str, Any]:
+        """One record with its audited status events (the console's detail view)."""
+        record = self.json(self.get(handoff_id))
+        record["events"] = [
+            {"from": e.from_status, "to": e.to_status, "actor": e.actor, "at": e.at.isoformat(), "note": e.note}
+            for e in self.events(handoff_id)
+        ]
+        return record
+
+    def change_mark(self) -> tuple[int, int, datetime | None]:
+        """Changes whenever a case is created, moves, is transferred or answered: the newest
+        case id, the newest audited event and the latest update (one cheap query, so every
+        gateway replica's streams can watch the shared database)."""
+        with self._sessions() as session:
+            row = session.execute(select(
+                select(func.max(Handoff.id)).scalar_subquery(),
+                select(func.max(HandoffEvent.id)).scalar_subquery(),
+                select(func.max(Handoff.updated_at)).scalar_subquery(),
+            )).one()
+        return row[0] or 0, row[1] or 0, row[2]
+
+    def created_after(self, handoff_id: int) -> list[Handoff]:
+        with self._sessions() as session:
+            return list(session.scalars(select(Handoff).where(Handoff.id > handoff_id).order_by(Handoff.id)))
 
     # ---- lifecycle -----------------------------------------------------------------------
     def transition(self, handoff_id: int, action: str, actor: str, note: str | None = None,
@@ -301,37 +331,56 @@ class HandoffService:
         if handoff.first_response_at is None:
             now = utcnow()
             with self._sessions.begin() as session:
-                session.get(Handoff, handoff_id).first_response_at = now
+                row = session.get(Handoff, handoff_id)
+                row.first_response_at = row.updated_at = now  # updated_at: live consoles see it
             if now > handoff.first_response_due:
                 metrics.SLA_BREACHES.labels(handoff.priority).inc()
 
 
-AT_RISK_SHARE = 0.2  # the last 20 % of an SLA window counts as at risk
+AT_RISK_SHARE = 0.2  # without configured service levels: the last 20 % of a window is at risk
 
 
-def sla_state(h: Handoff, now: datetime | None = None) -> str:
+def _pending_deadline(h: Handoff) -> tuple[datetime, bool] | None:
+    """The deadline that applies now and whether it is the first response; None when none does."""
+    if h.status == HandoffStatus.closed.value:
+        return None
+    if h.first_response_at is None:
+        return h.first_response_due, True
+    if h.status == HandoffStatus.resolved.value:
+        return None
+    return h.resolution_due, False
+
+
+def at_risk_from(h: Handoff, levels: ServiceLevels | None = None) -> datetime | None:
+    """When the deadline that applies now starts to count as at risk (None: no deadline applies)."""
+    pending = _pending_deadline(h)
+    if pending is None:
+        return None
+    due, first_response = pending
+    window = max(due - h.created_at, timedelta(0))
+    lead = levels.at_risk_lead(window, first_response) if levels else window * AT_RISK_SHARE
+    return due - lead
+
+
+def sla_state(h: Handoff, now: datetime | None = None, levels: ServiceLevels | None = None) -> str:
     """breached | at_risk | ok, for the deadline that applies now (first response, then resolution)."""
     now = now or utcnow()
     if h.status == HandoffStatus.closed.value:
         return "ok"
-    if h.first_response_at is None:
-        due, start = h.first_response_due, h.created_at
-    else:
-        if h.first_response_at > h.first_response_due:
-            return "breached"
-        due, start = h.resolution_due, h.created_at
-    if h.status == HandoffStatus.resolved.value and h.first_response_at is not None:
-        return "ok"
-    if now > due:
+    if h.first_response_at is not None and h.first_response_at > h.first_response_due:
         return "breached"
-    if now >= due - (due - start) * AT_RISK_SHARE:
-        return "at_risk"
-    return "ok"
+    pending = _pending_deadline(h)
+    if pending is None:
+        return "ok"
+    if now > pending[0]:
+        return "breached"
+    return "at_risk" if now >= at_risk_from(h, levels) else "ok"
 
 
-def handoff_json(h: Handoff, now: datetime | None = None) -> dict[str, Any]:
+def handoff_json(h: Handoff, now: datetime | None = None, levels: ServiceLevels | None = None) -> dict[str, Any]:
     now = now or utcnow()
     responded = h.first_response_at is not None
+    risk_from = at_risk_from(h, levels)
     return {
         "id": h.id,
         "conversation_id": h.conversation_id,
@@ -349,7 +398,9 @@ def handoff_json(h: Handoff, now: datetime | None = None) -> dict[str, Any]:
             "first_response_at": h.first_response_at.isoformat() if responded else None,
             "first_response_breached": (h.first_response_at or now) > h.first_response_due,
             "resolution_breached": h.status != "closed" and now > h.resolution_due,
-            "state": sla_state(h, now),
+            "state": sla_state(h, now, levels),
+            # when the deadline that applies now turns at risk, so a page can highlight it on time
+            "at_risk_from": risk_from.isoformat() if risk_from else None,
         },
         "transcript": h.transcript,
         "owner": h.owner,

@@ -50,3 +50,10 @@ class ServiceLevels:
         key = "complaint" if is_complaint else complexity
         hours = self.settings.sla_resolution_hours.get(key, self.settings.sla_resolution_hours["simple"])
         return at + timedelta(hours=hours)
+
+    def at_risk_lead(self, window: timedelta, first_response: bool) -> timedelta:
+        """How long before a deadline with this window the case counts as at risk."""
+        lead = window * self.settings.sla_at_risk_share
+        if first_response:
+            lead = max(lead, timedelta(seconds=self.settings.sla_first_response_at_risk_s))
+        return min(lead, window)

@@ -11,7 +11,7 @@ from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
 from assist_api.handoffs.replies import resolution_check
 from assist_api.routes.validation import plain_text
-from assist_api.handoffs.service import HandoffConflict, HandoffNotFound, handoff_json
+from assist_api.handoffs.service import HandoffConflict, HandoffNotFound
 
 router = APIRouter(prefix="/api", tags=["handoffs"])
 
@@ -28,34 +28,30 @@ def list_handoffs(
     agent: Principal = require(Role.agent),
 ) -> list[dict]:
     """The queue, most urgent and oldest first; `sla` filters on the deadline that applies now."""
-    return [handoff_json(h) for h in request.app.state.handoffs.list(status, priority, sla, owner)]
+    service = request.app.state.handoffs
+    return [service.json(h) for h in service.list(status, priority, sla, owner)]
 
 
 @router.get("/handoffs/{handoff_id}")
 def get_handoff(handoff_id: int, request: Request, agent: Principal = require(Role.agent)) -> dict:
     """One escalation record with its audited status events."""
-    service = request.app.state.handoffs
     try:
-        record = handoff_json(service.get(handoff_id))
+        return request.app.state.handoffs.record(handoff_id)
     except HandoffNotFound:
         raise HTTPException(404, f"no handoff {handoff_id}") from None
-    record["events"] = [
-        {"from": e.from_status, "to": e.to_status, "actor": e.actor, "at": e.at.isoformat(), "note": e.note}
-        for e in service.events(handoff_id)
-    ]
-    return record
 
 
 def _transition(action: str):
     def endpoint(handoff_id: int, request: Request, agent: Principal = require(Role.agent)) -> dict:
         try:
-            handoff = request.app.state.handoffs.transition(handoff_id, action, agent.name)
+            service = request.app.state.handoffs
+            handoff = service.transition(handoff_id, action, agent.name)
             if action == "resolve":
                 # Ask the customer to confirm; their 已解决 closes the case, 还没解决 reopens it.
                 check = resolution_check()
                 request.app.state.conversations.add_message(
                     handoff.conversation_id, "system", check["text"], check["buttons"])
-            return handoff_json(handoff)
+            return service.json(handoff)
         except HandoffNotFound:
             raise HTTPException(404, f"no handoff {handoff_id}") from None
         except HandoffConflict as exc:
@@ -87,7 +83,8 @@ def transfer_handoff(handoff_id: int, body: Transfer, request: Request,
                      agent: Principal = require(Role.agent)) -> dict:
     """Hand a claimed case to another agent (owner only); audited."""
     try:
-        return handoff_json(request.app.state.handoffs.transfer(handoff_id, agent.name, body.to, body.note))
+        service = request.app.state.handoffs
+        return service.json(service.transfer(handoff_id, agent.name, body.to, body.note))
     except HandoffNotFound:
         raise HTTPException(404, f"no handoff {handoff_id}") from None
     except HandoffConflict as exc:

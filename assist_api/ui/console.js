@@ -1,11 +1,14 @@
 /* Agent console: the handoff queue with SLA countdowns, the escalation record, the live
- * conversation, suggested replies and the case actions. Every text is set with textContent. */
+ * conversation, suggested replies and the case actions. Every text is set with textContent.
+ * The queue and the open case arrive by push (server-sent events, live.js); the only timer
+ * is the one-second clock of the SLA countdowns, which fetches nothing. */
 (function () {
   "use strict";
   var el = UI.el, clear = UI.clear, L = window.LABELS;
   var api = new UI.Api("cs-console-key");
   var me = null, filter = "queued", selectedId = null, records = [], current = null;
-  var lastMessageId = 0;
+  var lastMessageId = 0, caseLive = false, queueStream = null, caseStream = null, fresh = {};
+  var RANK = { urgent: 0, high: 1, normal: 2 };
 
   // ---- SLA -------------------------------------------------------------------------------------
   function slaView(record) {
@@ -15,9 +18,11 @@
     var due = new Date(responded ? sla.resolution_due : sla.first_response_due).getTime();
     var left = Math.round((due - Date.now()) / 1000);
     var what = responded ? "解决" : "首次响应";
-    var cls = left < 0 || sla.state === "breached" ? "breached" : sla.state === "at_risk" ? "at_risk" : "";
+    // At risk from the moment the server names (settings), so the highlight needs no fetch.
+    var risky = sla.state === "at_risk" || (sla.at_risk_from && Date.now() >= new Date(sla.at_risk_from).getTime());
+    var cls = left < 0 || sla.state === "breached" ? "breached" : risky ? "at_risk" : "";
     if (left < 0) return { text: what + "已超时 " + clock(-left), cls: "breached" };
-    return { text: what + "剩余 " + clock(left), cls: cls };
+    return { text: what + "剩余 " + clock(left) + (cls === "at_risk" ? " · 即将超时" : ""), cls: cls };
   }
   function clock(s) {
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
@@ -38,19 +43,39 @@
   }
 
   // ---- queue -----------------------------------------------------------------------------------
-  function loadQueue() {
-    var path = "/api/handoffs" + (filter === "queued" ? "?status=queued" : filter === "mine" ? "?owner=" + encodeURIComponent(me.name) : "");
-    return api.call("GET", path).then(function (list) {
-      records = filter === "mine" ? list.filter(function (r) { return r.status !== "closed"; }) : list;
-      renderQueue();
-    }).catch(function (err) { if (err.status === 401) location.reload(); });
+  function listed(r) {
+    return filter === "queued" ? r.status === "queued" : filter === "mine" ? r.owner === me.name && r.status !== "closed" : true;
   }
+  function byUrgency(a, b) {
+    return (RANK[a.priority] - RANK[b.priority]) || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0);
+  }
+  function upsert(record) {
+    records = records.filter(function (r) { return r.id !== record.id; });
+    if (listed(record)) records.push(record);
+    records.sort(byUrgency);
+    renderQueue();
+  }
+  function signedOut() { location.reload(); }  // the key was revoked: back to the sign-in form
+
+  function watchQueue() {
+    if (queueStream) queueStream.close();
+    var path = "/api/handoffs/events" + (filter === "queued" ? "?status=queued" : filter === "mine" ? "?owner=" + encodeURIComponent(me.name) : "");
+    queueStream = UI.stream(api, function () { return path; }, {
+      snapshot: function (data) { records = data.records.filter(listed); renderQueue(); },
+      "case": function (data) { upsert(data.record); },
+      gone: function (data) { records = records.filter(function (r) { return r.id !== data.id; }); renderQueue(); },
+      "new": function (record) { fresh[record.id] = true; Alerts.notify(); upsert(record); }
+    }, signedOut);
+  }
+
   function renderQueue() {
+    var focused = document.activeElement && document.activeElement.closest("#queue li");
+    var focusedId = focused ? focused.getAttribute("data-id") : null;
     var ul = clear(document.getElementById("queue"));
     document.getElementById("queue-empty").hidden = records.length > 0;
     records.forEach(function (r) {
       var v = slaView(r);
-      var li = el("li", { tabindex: "0", role: "button", "data-id": r.id, class: v.cls,
+      var li = el("li", { tabindex: "0", role: "button", "data-id": r.id, class: v.cls + (fresh[r.id] ? " fresh" : ""),
                           "aria-selected": String(r.id === selectedId),
                           "aria-label": "工单 " + r.id + "，" + L.name("priority", r.priority) + "优先级，" + v.text,
                           onclick: function () { select(r.id); },
@@ -66,26 +91,33 @@
         el("div", { class: "snippet", text: (r.summary.background || "").split("\n").pop() })
       ]);
       ul.appendChild(li);
+      if (String(r.id) === focusedId) li.focus();
+      delete fresh[r.id];  // a new case flashes once
     });
   }
 
   // ---- one record ------------------------------------------------------------------------------
   function select(id) {
-    selectedId = id; lastMessageId = 0;
+    var record = records.filter(function (r) { return r.id === id; })[0];
+    if (!record) return;
+    selectedId = id; current = null; lastMessageId = 0; caseLive = false; delete fresh[id];
     renderQueue();
-    return api.call("GET", "/api/handoffs/" + id).then(function (record) {
-      current = record;
-      renderDetail(record);
-      pollMessages();
-      loadSuggestions();
-    });
+    clear(document.getElementById("detail")).appendChild(el("p", { class: "muted", text: "加载中…" }));
+    if (caseStream) caseStream.close();
+    var conv = record.conversation_id;
+    caseStream = UI.stream(api, function () {
+      return "/api/conversations/" + encodeURIComponent(conv) + "/events?after=" + lastMessageId;
+    }, {
+      record: showRecord,
+      message: addMessage,
+      ready: function () { caseLive = true; }  // what arrives from now on is new
+    }, signedOut);
   }
 
-  function refreshRecord() {
-    if (!selectedId) return Promise.resolve();
-    return api.call("GET", "/api/handoffs/" + selectedId).then(function (record) {
-      current = record; renderActions(record); renderHeader(record);
-    });
+  function showRecord(record) {
+    var first = !current || current.id !== record.id;
+    current = record;
+    if (first) { renderDetail(record); loadSuggestions(); } else { renderHeader(record); renderActions(record); }
   }
 
   function renderHeader(r) {
@@ -97,6 +129,8 @@
   function renderActions(r) {
     var box = document.getElementById("actions");
     if (!box) return;
+    var typed = document.getElementById("transfer-to");  // an update must not eat what is typed
+    typed = typed ? typed.value : "";
     clear(box);
     var mine = r.owner === me.name;
     function action(label, name, cls) {
@@ -106,6 +140,7 @@
     if (mine && (r.status === "assigned" || r.status === "in_progress")) {
       action("标记已解决", "resolve");
       var input = el("input", { id: "transfer-to", placeholder: "转给（坐席名）", "aria-label": "转接给哪位坐席", size: "14" });
+      input.value = typed;
       box.appendChild(input);
       box.appendChild(el("button", { type: "button", "data-action": "transfer", text: "转接", onclick: transfer }));
     }
@@ -118,8 +153,8 @@
     return api.call("POST", "/api/handoffs/" + current.id + "/" + name).then(function (r) {
       UI.toast({ claim: "已接单", resolve: "已标记解决，等待客户确认", close: "工单已关闭", reopen: "工单已重新打开" }[name]);
       current = Object.assign(current, r);
-      renderActions(current); renderHeader(current); loadQueue();
-    }, function (err) { UI.toast(err.message, "error"); refreshRecord(); });
+      renderActions(current); renderHeader(current);
+    }, function (err) { UI.toast(err.message, "error"); });
   }
 
   function transfer() {
@@ -128,7 +163,8 @@
     api.call("POST", "/api/handoffs/" + current.id + "/transfer", { to: to }).then(function (r) {
       UI.toast("已转接给 " + to);
       current = Object.assign(current, r);
-      renderActions(current); renderHeader(current); loadQueue();
+      document.getElementById("transfer-to").value = "";
+      renderActions(current); renderHeader(current);
     }, function (err) { UI.toast(err.message, "error"); });
   }
 
@@ -218,29 +254,22 @@
     var btn = document.getElementById("send");
     btn.disabled = true;
     api.call("POST", "/api/conversations/" + current.conversation_id + "/agent-messages", { text: text }).then(function () {
-      box.value = "";
-      pollMessages(); refreshRecord(); loadQueue();
+      box.value = "";  // the message and the record's change arrive on the case stream
     }, function (err) { UI.toast(err.message, "error"); }).then(function () { btn.disabled = !(current.owner === me.name); });
   }
 
   // ---- live conversation -----------------------------------------------------------------------
-  function pollMessages() {
-    if (!current) return Promise.resolve();
-    var conv = current.conversation_id;
-    return api.call("GET", "/api/conversations/" + conv + "/messages?after=" + lastMessageId).then(function (messages) {
-      if (!current || current.conversation_id !== conv) return;
-      var chat = document.getElementById("chat");
-      var atBottom = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 40;
-      messages.forEach(function (m) {
-        if (m.id <= lastMessageId) return;
-        lastMessageId = m.id;
-        chat.appendChild(el("div", { class: "m " + m.sender, "data-id": m.id }, [
-          el("span", { class: "meta", text: L.name("sender", m.sender) + " · " + UI.time(m.created_at) }),
-          document.createTextNode(m.text)
-        ]));
-      });
-      if (messages.length && atBottom) chat.scrollTop = chat.scrollHeight;
-    }).catch(function () { /* next poll retries */ });
+  function addMessage(m) {
+    var chat = document.getElementById("chat");
+    if (!chat || m.id <= lastMessageId) return;
+    lastMessageId = m.id;
+    var atBottom = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 40;
+    chat.appendChild(el("div", { class: "m " + m.sender, "data-id": m.id }, [
+      el("span", { class: "meta", text: L.name("sender", m.sender) + " · " + UI.time(m.created_at) }),
+      document.createTextNode(m.text)
+    ]));
+    if (atBottom) chat.scrollTop = chat.scrollHeight;
+    if (caseLive && m.sender === "customer") Alerts.notify();
   }
 
   // ---- start -----------------------------------------------------------------------------------
@@ -248,7 +277,7 @@
     b.addEventListener("click", function () {
       filter = b.getAttribute("data-filter");
       Array.prototype.forEach.call(document.querySelectorAll("[data-filter]"), function (x) { x.setAttribute("aria-pressed", String(x === b)); });
-      loadQueue();
+      watchQueue();
     });
   });
   document.getElementById("logout").addEventListener("click", function () { api.signOut(); location.reload(); });
@@ -257,10 +286,9 @@
     me = who;
     document.getElementById("who").textContent = "坐席：" + who.name;
     document.getElementById("logout").hidden = false;
-    loadQueue();
-    setInterval(tick, 1000);
-    setInterval(loadQueue, 3000);
-    setInterval(function () { pollMessages(); }, 1000);
-    setInterval(function () { if (current) refreshRecord(); }, 5000);
+    document.getElementById("sound-switch").hidden = false;
+    Alerts.bindSwitch(document.getElementById("sound"));
+    watchQueue();
+    setInterval(tick, 1000);  // countdowns and at-risk highlights only: fetches nothing
   });
 })();

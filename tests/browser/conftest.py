@@ -45,6 +45,7 @@ class BrowserStack:
     agent_key: str
     editor_key: str
     supervisor_key: str
+    database_url: str
 
     def agent(self, method: str, path: str, **kwargs) -> httpx.Response:
         return self.api.request(method, path, headers={"Authorization": f"Bearer {self.agent_key}"}, **kwargs)
@@ -78,7 +79,8 @@ def live(browser, tmp_path_factory):
     editor_key = keys.create("editor-wang", Role.editor)
     supervisor_key = keys.create("supervisor-zhao", Role.supervisor)
     client = httpx.Client(base_url=local.gateway_url, timeout=30)
-    yield BrowserStack(local.gateway_url, client, agent_key, editor_key, supervisor_key)
+    yield BrowserStack(local.gateway_url, client, agent_key, editor_key, supervisor_key,
+                       local.settings.database_url)
     client.close()
     local.stop()
 

@@ -1,0 +1,137 @@
+"""Server-sent events for the agent console: the handoff queue and the open case.
+
+As with the widget's stream (assist_api/conversations/live.py), everything comes from the
+database on every poll, so an agent connected to one gateway replica sees cases and messages
+stored through another. A stream ends after a while and the browser reconnects: the queue
+stream starts again with a snapshot, the case stream where it stopped (`Last-Event-ID`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+
+from assist_api.conversations.live import event
+from assist_api.conversations.service import ConversationService
+from assist_api.handoffs.models import Handoff
+from assist_api.handoffs.service import HandoffService, sla_state
+from db.base import utcnow
+
+
+async def paced(
+    step: Callable[[], list[str] | None],
+    *,
+    poll_s: float,
+    max_s: float,
+    heartbeat_s: float,
+    disconnected: Callable[[], Awaitable[bool]],
+) -> AsyncIterator[str]:
+    """Run `step` (blocking, database reads) every `poll_s` and send what it returns, with a
+    keep-alive comment every `heartbeat_s`, until `max_s` passed, the client left or `step`
+    returned None."""
+    yield "retry: 1000\n\n"  # reconnect after a second when the stream drops
+    started = last_beat = time.monotonic()
+    while True:
+        chunks = await run_in_threadpool(step)
+        if chunks is None:
+            return
+        for chunk in chunks:
+            yield chunk
+        now = time.monotonic()
+        if now - started >= max_s or await disconnected():
+            return
+        if now - last_beat >= heartbeat_s:
+            last_beat = now
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(poll_s)
+
+
+def _fingerprint(h: Handoff) -> tuple:
+    """What the console shows of a case that a write can change."""
+    return h.status, h.owner, h.updated_at, h.first_response_at
+
+
+class QueueWatch:
+    """One queue stream: a `snapshot` of the cases the filter lists, then `case` for every
+    listed case that is added or changed (or whose SLA state moves as time passes), `gone` for
+    one that no longer matches the filter and `new` for every newly created case, listed or not."""
+
+    def __init__(self, handoffs: HandoffService, status: str | None, owner: str | None) -> None:
+        self.handoffs, self.status, self.owner = handoffs, status, owner
+        self.mark: tuple | None = None
+        self.newest = 0
+        self.rows: dict[int, Handoff] = {}
+        self.sent: dict[int, tuple] = {}
+        self.sla: dict[int, str] = {}
+
+    def _list(self) -> list[Handoff]:
+        return self.handoffs.list(self.status, None, None, self.owner)
+
+    def step(self) -> list[str]:
+        now = utcnow()
+        if self.mark is None:
+            self.mark = self.handoffs.change_mark()
+            rows = self._list()
+            self.newest = max([self.mark[0], *(h.id for h in rows)])
+            self._remember(rows, now)
+            return [event("snapshot", {"records": [self.handoffs.json(h, now) for h in rows]})]
+        out: list[str] = []
+        mark = self.handoffs.change_mark()
+        if mark != self.mark:
+            self.mark = mark
+            rows = self._list()
+            listed = {h.id for h in rows}
+            out += [event("gone", {"id": gone}) for gone in self.rows if gone not in listed]
+            for h in rows:
+                change = ("added" if h.id not in self.sent else "changed" if _fingerprint(h) != self.sent[h.id]
+                          else "sla" if sla_state(h, now, self.handoffs.levels) != self.sla[h.id] else None)
+                if change:
+                    out.append(event("case", {"change": change, "record": self.handoffs.json(h, now)}))
+            created = self.handoffs.created_after(self.newest)
+            out += [event("new", self.handoffs.json(h, now)) for h in created]
+            self.newest = max([self.newest, mark[0], *(h.id for h in created)])
+            self._remember(rows, now)
+        else:  # nothing written: only the SLA states move, with the clock
+            moved = [h for h in self.rows.values() if sla_state(h, now, self.handoffs.levels) != self.sla[h.id]]
+            out += [event("case", {"change": "sla", "record": self.handoffs.json(h, now)}) for h in moved]
+            self._remember(list(self.rows.values()), now)
+        return out
+
+    def _remember(self, rows: list[Handoff], now) -> None:
+        self.rows = {h.id: h for h in rows}
+        self.sent = {h.id: _fingerprint(h) for h in rows}
+        self.sla = {h.id: sla_state(h, now, self.handoffs.levels) for h in rows}
+
+
+class CaseWatch:
+    """One open case's stream: `record` (the escalation record with its events) first and
+    whenever it changes, `message` (id = the message id) for every message after `after`, then
+    for new ones as they are stored, and `ready` once the messages stored before the stream
+    opened are all sent (what comes after it is new)."""
+
+    def __init__(self, handoffs: HandoffService, conversations: ConversationService,
+                 conversation_id: str, after: int) -> None:
+        self.handoffs, self.conversations = handoffs, conversations
+        self.conversation_id, self.after = conversation_id, after
+        self.seen: tuple | None = None
+        self.ready = False
+
+    def step(self) -> list[str] | None:
+        h = self.handoffs.for_conversation(self.conversation_id)
+        if h is None:
+            return None
+        out: list[str] = []
+        seen = (*_fingerprint(h), sla_state(h, utcnow(), self.handoffs.levels))
+        if seen != self.seen:
+            self.seen = seen
+            out.append(event("record", self.handoffs.record(h.id)))
+        for row in self.conversations.messages(self.conversation_id, self.after):
+            self.after = row.id
+            out.append(event("message", row.__dict__, row.id))
+        if not self.ready:
+            self.ready = True
+            out.append(event("ready", {"after": self.after}))
+        return out
