@@ -24,6 +24,7 @@ from assist_api.conversations.rasa_client import RasaClient
 from assist_api.conversations.recovery import UnansweredRecovery
 from assist_api.conversations.service import ConversationService
 from assist_api.handoffs.service import HandoffService
+from assist_api.handoffs.waiting import WaitingRoom
 from assist_api.observability.logs import configure_logging
 from assist_api.observability.middleware import RequestObserver
 from assist_api.routes import (assist, channels_web, channels_web_stream, handoffs, health, internal, kb,
@@ -66,7 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.handoffs = handoff_service
         app.state.keys = KeyStore(sessions)
         app.state.service_token = settings.resolved_service_token()
-        app.state.gateway = Gateway(conversations, handoff_service, rasa, settings.reply_store_retry_s)
+        waiting = WaitingRoom(sessions, settings, handoff_service, conversations)
+        app.state.waiting = waiting
+        app.state.gateway = Gateway(conversations, handoff_service, rasa, settings.reply_store_retry_s,
+                                    waiting)
         app.state.classifier = classifier
         app.state.templates = template_store
         app.state.suggester = Suggester(load_config())
@@ -74,11 +78,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analyse("转人工")  # nor the first handoff for building the spaCy cue pipeline (~2 s)
         recovery = asyncio.create_task(UnansweredRecovery(sessions, settings.unanswered_recovery_after_s)
                                        .run_forever(settings.unanswered_recovery_interval_s))
+        soothing = asyncio.create_task(waiting.run_forever(settings.waiting_sweep_interval_s))
         yield
         recovery.cancel()
+        soothing.cancel()
         app.state.search.stop_background_refresh()
-        with suppress(asyncio.CancelledError):
-            await recovery
+        for task in (recovery, soothing):
+            with suppress(asyncio.CancelledError):
+                await task
         await rasa.close()
 
     app = FastAPI(

@@ -133,6 +133,33 @@ class Settings(BaseSettings):
     sla_at_risk_share: float = 0.2
     sla_first_response_at_risk_s: float = 120.0
 
+    # ---- While a customer waits for an agent (assist_api/handoffs/waiting.py) ----------------
+    # Every message while queued gets a holding reply with the queue position and the expected
+    # wait, at most one per `waiting_ack_interval_s`; a soothing message goes out by itself when
+    # the first-response deadline is `waiting_soothe_before_s` away. Texts are templates with
+    # {ticket} {position} {ahead} {position_text} {wait_min} {due} {resume_at}.
+    waiting_ack_interval_s: float = 60.0
+    waiting_soothe_before_s: float = 120.0
+    waiting_sweep_interval_s: float = 10.0
+    # Expected wait per customer ahead (and for the customer's own turn), in minutes.
+    waiting_minutes_per_customer: float = 3.0
+    waiting_ack_template: str = (
+        "收到，您的消息已转给客服（工单号 {ticket}）。{position_text}，预计等待约 {wait_min} 分钟，"
+        "客服最晚 {due} 前回复您。"
+    )
+    waiting_soothe_template: str = (
+        "非常抱歉让您久等了！客服正在加紧处理，您的工单 {ticket} 排在第 {position} 位，很快就到您。"
+        "不方便等待的话可以点“留言”，客服会尽快回复您。"
+    )
+    waiting_out_of_hours_template: str = (
+        "现在是非工作时间，人工服务将于 {resume_at} 恢复，届时客服会按顺序回复您（工单号 {ticket}）。"
+        "您的消息都已保存，可以继续留言。"
+    )
+    waiting_leave_message_template: str = (
+        "好的，请把问题和方便联系的时间直接留在这里，客服会在 {due} 前回复您，回复会发到本对话，您可以先离开。"
+    )
+    waiting_message_left_template: str = "留言已收到（工单号 {ticket}），客服会在 {due} 前回复您。"
+
     # Agent assist.
     # A build artefact of the project (trained by setup), shared by every database and var dir.
     assist_model_file: Path = PROJECT_ROOT / "var" / "assist" / "ticket_classifier.pkl"

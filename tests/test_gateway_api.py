@@ -156,15 +156,18 @@ def test_asking_for_a_human_creates_a_handoff_and_queues_the_conversation(gw, as
 
 
 def test_while_queued_the_bot_is_silent_and_nothing_is_lost(gw):
+    """The bot stays out of a queued conversation: the only reply is the holding message
+    (handoffs/waiting.py, at most one a minute), and every message is kept for the agent."""
     who = customer()
     conv, record = gw.handed_off(who)
     count = len(gw.seen(who, conv).json())
-    for text in ("请问还要等多久？", "/request_human", "你好"):
-        reply = gw.say(who, text)
-        assert reply == {"conversation_id": conv, "state": "queued", "replies": []}
+    replies = [gw.say(who, text) for text in ("请问还要等多久？", "/request_human", "你好")]
+    assert all(r["conversation_id"] == conv and r["state"] == "queued" for r in replies)
+    holding = replies[0]["replies"][0]["text"]
+    assert "预计等待" in holding and [r["replies"] for r in replies[1:]] == [[], []]
     later = gw.seen(who, conv).json()[count:]
     assert [(m["sender"], m["text"]) for m in later] == [
-        ("customer", "请问还要等多久？"), ("customer", "/request_human"), ("customer", "你好")]
+        ("customer", "请问还要等多久？"), ("bot", holding), ("customer", "/request_human"), ("customer", "你好")]
     # Still one record for the conversation.
     assert [r["conversation_id"] for r in gw.as_("alice", "GET", "/api/handoffs").json()].count(conv) == 1
 

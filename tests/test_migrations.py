@@ -26,6 +26,8 @@ PREVIOUS_RELEASE = "0003"
 OLD_TABLES = ["kb_entries", "kb_entry_versions", "audit_log", "kb_state", "conversations", "messages",
               "answer_feedback", "handoffs", "handoff_events", "api_keys", "reply_templates"]
 AGENT_KEY = "cs_agent_previous-release-key"
+# Columns later releases added to the previous release's tables (all nullable).
+ADDED_COLUMNS = {"handoffs": ("last_ack_at", "soothed_at", "message_left_at")}
 
 
 def revision(url: str) -> str | None:
@@ -120,6 +122,8 @@ def insert_previous_release_rows(url: str) -> None:
 
 
 def old_rows(url: str) -> dict[str, list[tuple]]:
+    """The previous release's rows, in the previous release's columns (later releases may add
+    nullable columns to its tables; those must not change what was there)."""
     engine = get_engine(url)
     meta = MetaData()
     meta.reflect(engine, only=OLD_TABLES)
@@ -127,7 +131,8 @@ def old_rows(url: str) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
         for name in OLD_TABLES:
             table = meta.tables[name]
-            out[name] = [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))]
+            columns = [c for c in table.columns if c.name not in ADDED_COLUMNS.get(name, ())]
+            out[name] = [tuple(r) for r in conn.execute(select(*columns).order_by(*table.primary_key.columns))]
     return out
 
 

@@ -18,6 +18,7 @@ from assist_api.conversations.service import ConversationService
 from assist_api.handoffs import replies
 from assist_api.handoffs.models import HandoffReason
 from assist_api.handoffs.service import HandoffService
+from assist_api.handoffs.waiting import WaitingRoom
 from assist_api.observability import metrics
 from assist_api.observability.context import CONVERSATION_ID, METADATA_KEY, request_id
 
@@ -34,9 +35,10 @@ class GatewayReply:
 
 class Gateway:
     def __init__(self, conversations: ConversationService, handoffs: HandoffService, rasa: RasaClient,
-                 reply_store_retry_s: float = 0.0):
+                 reply_store_retry_s: float = 0.0, waiting: WaitingRoom | None = None):
         self.conversations = conversations
         self.handoffs = handoffs
+        self.waiting = waiting
         self.rasa = rasa
         self.reply_store_retry_s = reply_store_retry_s
 
@@ -50,8 +52,14 @@ class Gateway:
             # An answer to the resolution check; a stale click on an old check does nothing.
             return await run_in_threadpool(self._customer_verdict, conv.id, customer_id, text.strip())
         if conv.state != ConversationState.bot:
-            # Handed off: the bot stays silent; the agent console shows the message.
-            return GatewayReply(conv.id, conv.state, [])
+            # Handed off: the bot stays silent and the agent console shows the message; while
+            # still queued the customer hears where they stand (at most once a minute).
+            holding = []
+            if conv.state == ConversationState.queued and self.waiting is not None:
+                holding = await run_in_threadpool(self.waiting.on_customer_message, conv.id, text)
+            if not holding:
+                return GatewayReply(conv.id, conv.state, [])
+            return GatewayReply(conv.id, await self._store_reply(conv.id, holding), holding)
         try:
             # Rasa keeps its own tracker store, so it gets the masked text too.
             # The request id travels in the message metadata to the action server's logs.

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 
 from assist_api.conversations.service import ConversationNotFound, ConversationService
+
+QUEUE_CHECK_S = 2.0
 
 
 def event(name: str, data: dict, event_id: int | None = None) -> str:
@@ -32,10 +34,15 @@ async def conversation_events(
     max_s: float,
     heartbeat_s: float,
     disconnected: Callable[[], Awaitable[bool]],
+    queue_status: Callable[[str], dict[str, Any] | None] | None = None,
 ) -> AsyncIterator[str]:
+    """`queue_status` (conversation id → position, wait, deadline; None when not queued) adds a
+    `queue` event whenever where the customer stands changes, so the widget shows it live."""
     yield "retry: 1000\n\n"  # reconnect after a second when the stream drops
     started = last_beat = time.monotonic()
     state = None
+    queue: dict[str, Any] | None = None
+    queue_checked = 0.0
     while True:
         rows = await run_in_threadpool(conversations.messages, conversation_id, after)
         for row in rows:
@@ -48,6 +55,14 @@ async def conversation_events(
         if current != state:
             state = current
             yield event("state", {"state": state})
+        # The position moves slowly: looked up every couple of seconds, not every poll.
+        if queue_status is not None and (state == "queued" or queue is not None) and (
+                time.monotonic() - queue_checked >= QUEUE_CHECK_S or state != "queued"):
+            queue_checked = time.monotonic()
+            now_queue = await run_in_threadpool(queue_status, conversation_id) if state == "queued" else None
+            if now_queue != queue:
+                queue = now_queue
+                yield event("queue", queue or {"position": None})
         now = time.monotonic()
         if now - started >= max_s or await disconnected():
             return

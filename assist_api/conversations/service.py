@@ -133,15 +133,22 @@ class ConversationService:
         buttons: list[dict[str, str]] | None = None, agent_id: str | None = None,
     ) -> Message:
         with self._sessions.begin() as session:
-            msg = Message(conversation_id=conversation_id, sender=sender, text=mask_pii(text),
-                          buttons=buttons, agent_id=agent_id)
-            session.add(msg)
-            conv = session.get(Conversation, conversation_id)
-            conv.updated_at = utcnow()
-            session.flush()
-            for hook in self.message_hooks:
-                hook(session, conv, msg)
-            return msg
+            return self.add_message_in(session, conversation_id, sender, text, buttons, agent_id)
+
+    def add_message_in(
+        self, session: Session, conversation_id: str, sender: str, text: str,
+        buttons: list[dict[str, str]] | None = None, agent_id: str | None = None,
+    ) -> Message:
+        """`add_message` inside the caller's transaction (with whatever else it decides)."""
+        msg = Message(conversation_id=conversation_id, sender=sender, text=mask_pii(text),
+                      buttons=buttons, agent_id=agent_id)
+        session.add(msg)
+        conv = session.get(Conversation, conversation_id)
+        conv.updated_at = utcnow()
+        session.flush()
+        for hook in self.message_hooks:
+            hook(session, conv, msg)
+        return msg
 
     def set_state(self, session: Session, conversation_id: str, state: ConversationState) -> None:
         conv = session.get(Conversation, conversation_id)

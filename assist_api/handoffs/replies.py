@@ -10,6 +10,8 @@ from assist_api.handoffs.service_levels import ServiceLevels
 # they are left out of the record's "customer's own words".
 HUMAN_REQUEST_TEXTS = ("转人工", "人工", "人工客服", "找人工", "转人工客服")
 HUMAN_REQUEST_PAYLOAD = "/request_human"
+# A queued customer chooses to leave a message instead of waiting (handoffs/waiting.py).
+LEAVE_MESSAGE_PAYLOAD = "/leave_message"
 
 
 def local_time(levels: ServiceLevels, when) -> str:

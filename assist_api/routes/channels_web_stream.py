@@ -34,7 +34,9 @@ STREAM_DOC = """Server-sent events for one conversation, for the customer who ow
 (id = the message id; data = `{"id", "sender", "text", "buttons"?, "created_at"}`) for every
 message after `after` (or the `Last-Event-ID` a reconnecting browser sends), then for new
 ones as they are stored; `state` (`{"state": "bot" | "queued" | "agent" | "closed"}`) when the
-conversation's state changes. The stream ends after a few minutes and the browser reconnects
+conversation's state changes; `queue` (`{"ticket", "position", "ahead", "expected_wait_min", "due",
+"in_business_hours", "resume_at", "message_left"}`, or `{"position": null}` once no longer queued)
+while the customer waits for an agent, whenever that changes. The stream ends after a few minutes and the browser reconnects
 where it stopped. A wrong token, an unknown conversation and another customer's conversation
 all get the same 404."""
 
@@ -61,6 +63,7 @@ async def conversation_stream(
         conversations, conv.id, after,
         poll_s=settings.live_poll_interval_s, max_s=settings.live_stream_max_s,
         heartbeat_s=settings.live_heartbeat_s, disconnected=request.is_disconnected,
+        queue_status=request.app.state.waiting.status_json,
     )
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -165,6 +165,21 @@
     if (s === "closed" && (previous === "agent" || previous === "queued") && !state.rated) askCsat();
   }
 
+  // Where a waiting customer stands, live from the stream's `queue` events.
+  function showQueue(q) {
+    if (!q || q.position === null || q.position === undefined) {
+      statusLine.textContent = STATE_TEXT[state.convState] || "";
+      return;
+    }
+    if (!q.in_business_hours) {
+      statusLine.textContent = "非工作时间，人工服务 " + q.resume_at_local + " 恢复，您的消息已保存";
+    } else if (q.message_left) {
+      statusLine.textContent = "已留言，客服会在 " + q.due_local + " 前回复您";
+    } else {
+      statusLine.textContent = "排队中：" + (q.ahead > 0 ? "您前面还有 " + q.ahead + " 位客户" : "您是下一位") +
+        "，预计等待约 " + q.expected_wait_min + " 分钟";
+    }
+  }
   function askCsat() {
     var wrap = addMessage("system", "本次服务已结束，请为客服的服务打分（1 分最低，5 分最高）：");
     var row = el("div", { class: "buttons stars", role: "group", "aria-label": "服务评分" });
@@ -269,6 +284,7 @@
     es.addEventListener("open", function () { failures = 0; conn.hidden = true; });
     es.addEventListener("message", function (e) { onStored(JSON.parse(e.data)); });
     es.addEventListener("state", function (e) { setStatus(JSON.parse(e.data).state); });
+    es.addEventListener("queue", function (e) { showQueue(JSON.parse(e.data)); });
     es.addEventListener("error", function () {
       if (es !== source) return;
       if (es.readyState === EventSource.CLOSED) {  // refused or the network is gone: retry ourselves

@@ -91,8 +91,13 @@ def test_human_request_creates_a_complete_escalation_record_and_the_bot_goes_qui
     transcript = " ".join(m["text"] for m in record["transcript"])
     assert "13812345678" not in transcript and "138****5678" in transcript
 
-    silent = stack.say(who, "请问还要等多久？", conv)
-    assert silent["replies"] == [] and silent["state"] == "queued"
+    # The bot stays out; the customer hears where they stand, once a minute at most.
+    holding = stack.say(who, "请问还要等多久？", conv)
+    assert holding["state"] == "queued" and len(holding["replies"]) == 1
+    text = holding["replies"][0]["text"]
+    assert f"工单号 {record['id']}" in text and "预计等待约" in text
+    assert "您是下一位" in text or "您前面还有" in text
+    assert stack.say(who, "快点", conv)["replies"] == []
     # A retried handoff (as when the action server retries) finds the same record.
     again = stack.gateway.post("/api/internal/handoffs", headers={"X-Service-Token": stack.service_token},
                                json={"conversation_id": conv, "reason": "user_request"}).json()

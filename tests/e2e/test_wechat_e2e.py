@@ -5,13 +5,18 @@ of WeChat's API server for what goes through the customer-service message API.""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 import xmltodict
 from fastapi.testclient import TestClient
 
+from sqlalchemy import update
+
 from assist_api.app import create_app
+from assist_api.handoffs.models import Handoff
 from config.settings import Settings
+from db.base import utcnow
 from tests.wechat_fake import AES_KEY, APP_ID, SECRET, TOKEN, FakeWeChatAPI, WeChatPush, text_xml
 
 pytestmark = pytest.mark.e2e
@@ -64,3 +69,23 @@ def test_a_wechat_customer_reaches_an_agent_whose_reply_goes_through_the_api(wec
                        json={"text": "您好，我是客服小李，正在为您查询宽带故障。"})
     assert sent.status_code == 200
     assert api.wait_for(who) == ["您好，我是客服小李，正在为您查询宽带故障。"]
+
+
+def test_a_queued_wechat_customer_hears_position_and_wait_and_the_soothing_message_comes_by_api(wechat, stack):
+    client, api = wechat
+    who, push = f"o{uuid.uuid4().hex[:27]}", WeChatPush()
+    say(client, who, "我的宽带连不上", push)
+    assert "工单号" in say(client, who, "转人工", push)
+    holding = say(client, who, "还要等多久", push)  # the passive reply
+    assert "预计等待约" in holding and "前回复您" in holding and "1. 留言" in holding
+    assert say(client, who, "快点", push) == "success"  # at most one a minute
+    # The deadline nears with nobody answering: the soothing message goes out by itself,
+    # through the customer-service message API (the customer sent nothing to reply to).
+    headers = {"Authorization": f"Bearer {stack.agent_key}"}
+    record = next(r for r in client.get("/api/handoffs", headers=headers).json() if r["customer_id"] == who)
+    with client.app.state.sessions.begin() as session:
+        session.execute(update(Handoff).where(Handoff.id == record["id"])
+                        .values(first_response_due=utcnow() + timedelta(seconds=60)))
+    client.app.state.waiting.soothe_due()
+    soothing = api.wait_for(who)
+    assert len(soothing) == 1 and "久等" in soothing[0] and "1. 留言" in soothing[0]
