@@ -6,6 +6,7 @@ and the real background sweep."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from assist_api.app import create_app
+from assist_api.auth.keys import KeyStore, Role
 from assist_api.handoffs.models import Handoff
 from assist_api.handoffs.waiting import WaitingRoom
 from config.settings import Settings
@@ -134,8 +136,13 @@ def test_a_customer_can_leave_a_message_instead_of_waiting(gateway):
         receipt = customer.say("我的宽带账号是 LH2024001，晚上 8 点后方便联系")["replies"]
     assert len(receipt) == 1 and receipt[0]["text"].startswith("留言已收到")
     assert "buttons" not in receipt[0]
-    # The message itself is in the conversation for the agent.
+    # The message itself is in the conversation for the agent, and the record says the
+    # customer chose not to wait.
     assert "晚上 8 点后方便联系" in customer.seen()[-2]["text"]
+    key = KeyStore(gateway.app.state.sessions).create("agent-wait", Role.agent)
+    records = gateway.get("/api/handoffs", headers={"Authorization": f"Bearer {key}"}).json()
+    [record] = [r for r in records if r["conversation_id"] == customer.conversation]
+    assert record["waiting"]["message_left_at"] and record["waiting"]["last_holding_reply_at"]
 
 
 def test_the_texts_are_templates_in_the_settings(db_url, tmp_path):
@@ -174,22 +181,22 @@ def test_two_replicas_acknowledging_at_once_send_one_holding_reply(gateway, db_u
     assert sorted(len(r) for r in results) == [0, 0, 0, 1]
 
 
-def test_the_widget_stream_tells_the_waiting_customer_where_they_stand(gateway):
-    customer = Customer(gateway)
-    customer.queue()
-    response = gateway.post(f"{WEB}/messages", json={"customer_id": customer.id, "text": "在吗",
-                                                     "conversation_id": customer.conversation})
-    token = response.headers["X-Conversation-Token"]
-    with gateway.stream("GET", f"{WEB}/conversations/{customer.conversation}/events",
-                        params={"token": token}) as stream:
-        body = ""
-        for chunk in stream.iter_text():
-            body += chunk
-            if "event: queue" in body and body.rstrip().endswith("}"):
-                break
-    queue_line = body.split("event: queue\ndata: ")[1].split("\n")[0]
-    assert '"position": 1' in queue_line and '"expected_wait_min": 3' in queue_line
-    assert '"in_business_hours": true' in queue_line
+def test_the_widget_stream_tells_the_waiting_customer_where_they_stand(db_url, tmp_path):
+    # Streams that end after 2 s (the browser reconnects): the test reads one whole stream.
+    settings = settings_for(db_url, tmp_path / "var", live_stream_max_s=2)
+    with TestClient(create_app(settings)) as client:
+        customer = Customer(client)
+        customer.queue()
+        response = client.post(f"{WEB}/messages", json={"customer_id": customer.id, "text": "在吗",
+                                                        "conversation_id": customer.conversation})
+        token = response.headers["X-Conversation-Token"]
+        body = client.get(f"{WEB}/conversations/{customer.conversation}/events", params={"token": token}).text
+    queue_events = [json.loads(part.split("data: ", 1)[1]) for part in body.split("\n\n")
+                    if part.startswith("event: queue")]
+    # One event: nothing about where the customer stands changed during the stream.
+    assert len(queue_events) == 1
+    assert queue_events[0]["position"] == 1 and queue_events[0]["expected_wait_min"] == 3
+    assert queue_events[0]["in_business_hours"] is True and queue_events[0]["resume_at"] is None
 
 
 def test_the_sweep_skips_cases_whose_customer_left_a_message(db_url, tmp_path):

@@ -406,4 +406,9 @@ def handoff_json(h: Handoff, now: datetime | None = None, levels: ServiceLevels 
         "owner": h.owner,
         "status": h.status,
         "updated_at": h.updated_at.isoformat(),
+        # What the waiting customer was told (handoffs/waiting.py): an agent should know that a
+        # customer chose to leave a message rather than wait.
+        "waiting": {name: (value.isoformat() if value else None) for name, value in (
+            ("last_holding_reply_at", h.last_ack_at), ("soothed_at", h.soothed_at),
+            ("message_left_at", h.message_left_at))},
     }

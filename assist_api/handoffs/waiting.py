@@ -52,13 +52,14 @@ class QueueStatus:
     expected_wait_min: int
     due: datetime
     in_business_hours: bool
-    resume_at: datetime
+    resume_at: datetime | None  # when service resumes; None while open
     message_left: bool
 
     def to_json(self) -> dict[str, Any]:
         return {"ticket": self.ticket, "position": self.position, "ahead": self.position - 1,
                 "expected_wait_min": self.expected_wait_min, "due": self.due.isoformat(),
-                "in_business_hours": self.in_business_hours, "resume_at": self.resume_at.isoformat(),
+                "in_business_hours": self.in_business_hours,
+                "resume_at": self.resume_at.isoformat() if self.resume_at else None,
                 "message_left": self.message_left}
 
 
@@ -88,7 +89,8 @@ class WaitingRoom:
         if status is None:
             return None
         return {**status.to_json(), "due_local": replies.local_time(self.levels, status.due),
-                "resume_at_local": replies.local_time(self.levels, status.resume_at)}
+                "resume_at_local": replies.local_time(self.levels, status.resume_at)
+                if status.resume_at else None}
 
     def _status(self, handoff: Handoff, now: datetime) -> QueueStatus:
         position = self.handoffs.queue_position(handoff.id) or 1
@@ -98,7 +100,8 @@ class WaitingRoom:
         left = (handoff.first_response_due - now).total_seconds() / 60
         wait = max(1, math.ceil(min(estimate, left) if in_hours and left > 0 else estimate))
         return QueueStatus(handoff.id, position, wait, handoff.first_response_due, in_hours,
-                           self.levels.next_opening(now), handoff.message_left_at is not None)
+                           None if in_hours else self.levels.next_opening(now),
+                           handoff.message_left_at is not None)
 
     def render(self, template: str, status: QueueStatus) -> str:
         return getattr(self.settings, template).format(**_values(self, status))
@@ -135,7 +138,8 @@ class WaitingRoom:
     def _leave_message(self, handoff: Handoff, now: datetime) -> list[dict[str, Any]]:
         values: dict[str, Any] = {"last_ack_at": now}
         if handoff.message_left_at is None:
-            values["message_left_at"] = now
+            # updated_at moves too: open consoles are pushed the change (routes' event streams).
+            values.update(message_left_at=now, updated_at=now)
         self._claim(handoff.id, now, values, rate_limited=False)
         status = self._status(handoff, now)
         return [{"text": self.render("waiting_leave_message_template", status)}]
@@ -195,7 +199,7 @@ def _values(room: WaitingRoom, status: QueueStatus) -> dict[str, Any]:
         "position_text": f"您前面还有 {ahead} 位客户" if ahead > 0 else "您是下一位",
         "wait_min": status.expected_wait_min,
         "due": replies.local_time(room.levels, status.due),
-        "resume_at": replies.local_time(room.levels, status.resume_at),
+        "resume_at": replies.local_time(room.levels, status.resume_at or status.due),
     }
 
 

@@ -187,10 +187,14 @@
     pane.appendChild(el("div", { class: "record" }, [
       el("div", { class: "box wide", "aria-label": "问题摘要" }, [
         el("h3", { text: "问题摘要" }),
-        el("label", { text: "问题背景（客户原话）" }),
+        el("label", { text: "待解决的问题（客户原话）" }),
         el("div", { style: "white-space:pre-wrap", id: "background", text: s.background || "—" }),
         el("label", { text: "机器人已尝试" }), tried,
-        el("label", { text: "当前瓶颈" }), el("div", { text: s.bottleneck || "—" })
+        el("label", { text: "当前瓶颈" }), el("div", { text: s.bottleneck || "—" }),
+        (r.waiting && r.waiting.message_left_at)
+          ? el("div", { class: "left-message", id: "left-message",
+                        text: "客户已选择留言、不在线等待（" + UI.time(r.waiting.message_left_at) + "），请在截止时间前回复" })
+          : el("span")
       ]),
       el("div", { class: "box", "aria-label": "工单分类" }, [
         el("h3", { text: "分类" }),

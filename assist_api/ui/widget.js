@@ -176,7 +176,7 @@
     } else if (q.message_left) {
       statusLine.textContent = "已留言，客服会在 " + q.due_local + " 前回复您";
     } else {
-      statusLine.textContent = "排队中：" + (q.ahead > 0 ? "您前面还有 " + q.ahead + " 位客户" : "您是下一位") +
+      statusLine.textContent = "排队等待人工客服：" + (q.ahead > 0 ? "您前面还有 " + q.ahead + " 位客户" : "您是下一位") +
         "，预计等待约 " + q.expected_wait_min + " 分钟";
     }
   }

@@ -58,6 +58,10 @@ def test_customer_gets_the_kb_answer_asks_for_a_human_and_sees_the_agents_sugges
     assert "工单号" in handed.inner_text()
     widget.wait_for_function("document.querySelector('#cs-widget-root').shadowRoot"
                              ".querySelector('.status').textContent.includes('人工客服')")
+    # While queued, the header shows where the customer stands, live from the stream.
+    widget.locator(".status", has_text="预计等待约").wait_for()  # a locator: the CSP forbids eval
+    assert re.search(r"排队等待人工客服：(您是下一位|您前面还有 \d+ 位客户)，预计等待约 \d+ 分钟",
+                     widget.locator(".status").inner_text())
     conversation = widget.evaluate("window.CSWidget.conversationId")
     [record] = [r for r in live.agent("GET", "/api/handoffs").json() if r["conversation_id"] == conversation]
     widget.screenshot(path=str(screenshots / "widget.png"))
