@@ -6,10 +6,12 @@ import hashlib
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from assist_api.conversations.models import AnswerFeedback, Conversation, ConversationState, Message
 from assist_api.conversations.pii import mask_pii
@@ -32,6 +34,24 @@ _CUSTOMER_LOCKS = [threading.Lock() for _ in range(64)]
 def _customer_key(channel: str, customer_id: str) -> int:
     digest = hashlib.blake2b(f"{channel}:{customer_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+_CONVERSATIONS = Conversation.__table__
+_INSERT_MESSAGE = insert(Message.__table__)
+# Built once: the per-turn statements (building one costs about as much as running it).
+_LATEST = (select(Conversation)
+           .where(Conversation.channel == bindparam("channel"), Conversation.customer_id == bindparam("customer_id"))
+           .order_by(Conversation.created_at.desc())
+           .limit(1))
+# Every stored message moves its conversation's updated_at (see recovery.py).
+_TOUCH = (update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+          .values(updated_at=bindparam("at")))
+
+
+def _message_row(conversation_id: str, sender: str, text: str, buttons: list[dict[str, str]] | None,
+                 at: datetime) -> dict[str, Any]:
+    return {"conversation_id": conversation_id, "sender": sender, "text": mask_pii(text),
+            "buttons": buttons, "agent_id": None, "created_at": at}
 
 
 def _lock_customer(session: Session, channel: str, customer_id: str) -> None:
@@ -70,23 +90,33 @@ class ConversationService:
             if profile:
                 conv.customer_profile = {**(conv.customer_profile or {}),
                                          **{k: mask_pii(v) for k, v in profile.items()}}
-            session.flush()
-            session.add(Message(conversation_id=conv.id, sender="customer", text=mask_pii(text)))
-            conv.updated_at = utcnow()
+            session.flush()  # a new conversation's row before its first message
+            now = utcnow()
+            # Plain statements, not the ORM's unit of work: this runs on every customer turn
+            # and the flush machinery cost more CPU than the SQL itself.
+            conn = session.connection()
+            conn.execute(_INSERT_MESSAGE, [_message_row(conv.id, "customer", text, None, now)])
+            conn.execute(_TOUCH, {"conversation_id": conv.id, "at": now})
+            set_committed_value(conv, "updated_at", now)
             return conv
 
     def reply(self, conversation_id: str, replies: list[dict[str, Any]]) -> str:
         """Store the bot's replies in one transaction; returns the conversation's state now
         (an action may have handed it off meanwhile)."""
         with self._sessions.begin() as session:
-            for r in replies:
-                session.add(Message(conversation_id=conversation_id, sender="bot",
-                                    text=mask_pii(r["text"]), buttons=r.get("buttons")))
+            now = utcnow()
+            conn = session.connection()
+            if replies:
+                conn.execute(_INSERT_MESSAGE, [_message_row(conversation_id, "bot", r["text"], r.get("buttons"), now)
+                                               for r in replies])
             record_turn(session, conversation_id, replies)  # the bot's decision, for reports
-            conv = session.get(Conversation, conversation_id)  # a new session: read fresh
-            # Moving updated_at tells the unanswered-message sweep (recovery.py) it was answered.
-            conv.updated_at = utcnow()
-            return conv.state
+            # Moving updated_at tells the unanswered-message sweep (recovery.py) it was answered;
+            # the same statement reads the state fresh, so no separate look-up.
+            state = conn.execute(_TOUCH.returning(_CONVERSATIONS.c.state),
+                                 {"conversation_id": conversation_id, "at": now}).scalar_one_or_none()
+            if state is None:
+                raise ConversationNotFound(conversation_id)
+            return state
 
     def resolve(self, channel: str, customer_id: str, conversation_id: str | None) -> Conversation:
         with self._sessions.begin() as session:
@@ -96,12 +126,7 @@ class ConversationService:
                  conversation_id: str | None) -> Conversation:
         """The conversation a customer message belongs to. A given id must be this customer's;
         a closed conversation (or none) means a fresh one with the bot."""
-        latest = session.scalars(
-            select(Conversation)
-            .where(Conversation.channel == channel, Conversation.customer_id == customer_id)
-            .order_by(Conversation.created_at.desc())
-            .limit(1)
-        ).first()
+        latest = session.scalars(_LATEST, {"channel": channel, "customer_id": customer_id}).first()
         conv = latest
         if conversation_id:
             conv = session.get(Conversation, conversation_id)

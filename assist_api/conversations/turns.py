@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from assist_api.editor.unanswered import CLARIFY_PREFIX, NO_ANSWER_PREFIX
@@ -59,8 +59,9 @@ def record_turn(session: Session, conversation_id: str, replies: list[dict[str, 
     if found is None:
         return None
     decision, entry_id = found
-    session.add(BotTurn(conversation_id=conversation_id, decision=decision, entry_id=entry_id,
-                        created_at=utcnow()))
+    # A plain INSERT on the transaction's connection: no ORM unit of work on every bot turn.
+    session.connection().execute(insert(BotTurn.__table__), [{
+        "conversation_id": conversation_id, "decision": decision, "entry_id": entry_id, "created_at": utcnow()}])
     from assist_api.observability import metrics  # late: keeps the model importable alone
 
     metrics.BOT_DECISIONS.labels(decision).inc()

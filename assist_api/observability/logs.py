@@ -49,7 +49,14 @@ def configure_logging(service: str, fmt: str = "json", level: int = logging.INFO
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "sanic.root", "sanic.access", "sanic.error"):
+    for name in ("uvicorn", "uvicorn.error", "sanic.root", "sanic.access", "sanic.error"):
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+    # The services write their own access line (with request id and duration). uvicorn logs
+    # its access line whenever the logger has a handler, whatever access_log says, and httpx
+    # one INFO line per outgoing request: two more lines on every customer turn, no new facts.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers = []
+    uvicorn_access.propagate = False
+    logging.getLogger("httpx").setLevel(logging.WARNING)
