@@ -5,6 +5,7 @@ connection never reused half-read."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 
 import pytest
@@ -68,7 +69,10 @@ class ScriptedServer:
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """The scenario on its own event loop in its own thread: a test module run earlier in the
+    session (Playwright's sync API) may leave a loop running in this one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def test_replies_are_read_and_one_connection_is_kept_alive():
