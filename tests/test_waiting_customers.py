@@ -73,8 +73,10 @@ def gateway(db_url, tmp_path):
 
 def test_each_message_while_queued_gets_position_and_wait_at_most_once_a_minute(gateway):
     first, second = Customer(gateway), Customer(gateway)
-    first.queue()
+    # The handoff itself already says where each stands.
+    assert "您是下一位，预计等待约 3 分钟" in first.queue()["replies"][0]["text"]
     ticket = second.queue()
+    assert "您前面还有 1 位客户，预计等待约 6 分钟" in ticket["replies"][0]["text"]
     reply = second.say("柜台的小姑娘态度很差")
     assert reply["state"] == "queued" and len(reply["replies"]) == 1
     holding = reply["replies"][0]

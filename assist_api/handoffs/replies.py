@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assist_api.handoffs.service_levels import ServiceLevels
+from db.base import utcnow
 
 # What customers type to ask for a person; the gateway honours them even without the bot, and
 # they are left out of the record's "customer's own words".
@@ -26,9 +27,11 @@ def handoff_confirmation(outcome: Any, levels: ServiceLevels) -> str:
             f"现在是非工作时间（人工服务时间 {levels.settings.business_open}–{levels.settings.business_close}）。"
             f"您的问题已记录（工单号 {h.id}），客服将在 {local_time(levels, h.first_response_due)} 前联系您，无需重复描述。"
         )
-    position = f"您前面还有 {outcome.queue_position - 1} 位客户，" if outcome.queue_position and outcome.queue_position > 1 else ""
+    position = outcome.queue_position or 1
+    ahead = f"您前面还有 {position - 1} 位客户" if position > 1 else "您是下一位"
+    wait = levels.expected_wait_min(position, h.first_response_due, utcnow())
     return (
-        f"已为您转接人工客服（工单号 {h.id}），{position}"
+        f"已为您转接人工客服（工单号 {h.id}），{ahead}，预计等待约 {wait} 分钟，"
         f"客服将在 {local_time(levels, h.first_response_due)} 前回复您。您刚才说的情况已转给客服，无需重复描述。"
     )
 

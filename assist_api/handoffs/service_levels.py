@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,6 +46,16 @@ class ServiceLevels:
     def first_response_due(self, priority: str, at: datetime) -> datetime:
         minutes = self.settings.sla_first_response_min.get(priority, self.settings.sla_first_response_min["normal"])
         return self.next_opening(at) + timedelta(minutes=minutes)
+
+    def expected_wait_min(self, position: int, due: datetime, now: datetime) -> int:
+        """Minutes a customer at `position` in the queue can expect to wait: a fixed time per
+        customer in line; in service hours never past the first-response deadline, which is
+        the promise."""
+        estimate = position * self.settings.waiting_minutes_per_customer
+        left = (due - now).total_seconds() / 60
+        if self.in_business_hours(now) and left > 0:
+            estimate = min(estimate, left)
+        return max(1, math.ceil(estimate))
 
     def resolution_due(self, complexity: str, is_complaint: bool, at: datetime) -> datetime:
         key = "complaint" if is_complaint else complexity

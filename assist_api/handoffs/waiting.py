@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,10 +94,7 @@ class WaitingRoom:
     def _status(self, handoff: Handoff, now: datetime) -> QueueStatus:
         position = self.handoffs.queue_position(handoff.id) or 1
         in_hours = self.levels.in_business_hours(now)
-        estimate = position * self.settings.waiting_minutes_per_customer
-        # The deadline is the promise; the estimate never goes past it.
-        left = (handoff.first_response_due - now).total_seconds() / 60
-        wait = max(1, math.ceil(min(estimate, left) if in_hours and left > 0 else estimate))
+        wait = self.levels.expected_wait_min(position, handoff.first_response_due, now)
         return QueueStatus(handoff.id, position, wait, handoff.first_response_due, in_hours,
                            None if in_hours else self.levels.next_opening(now),
                            handoff.message_left_at is not None)
