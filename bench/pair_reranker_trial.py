@@ -54,6 +54,8 @@ LABELLED = ("LCQMC-dev", "BQ-dev", "AFQMC-train", "ATEC_CCKS-dev", "OPPO-dev")
 PER_SOURCE = 12_000
 NEGATIONS = set("不没无未别非")
 TOP = 10
+# Columns of [cosine, max-sim query→question, max-sim question→query, pair-model logit].
+COMBINATIONS = {"dense": [0, 1, 2], "dense+pair": [0, 1, 2, 3]}
 
 
 class Features:
@@ -161,11 +163,11 @@ def pair_auc(model, features: Features) -> dict[str, dict[str, float]]:
         y = np.array([int(label >= 0.5) for *_, label in pairs])
         z = np.c_[dense, [logit(p) for p in model.predict_proba(lex)[:, 1]]]
         half = len(y) // 2
-        fitted = {k: LogisticRegression(max_iter=2000).fit(z[:half, cols], y[:half])
-                  for k, cols in (("dense", [0, 1, 2]), ("dense+pair", [0, 1, 2, 3]))}
-        out[name] = {"cosine": round(float(roc_auc_score(y[half:], z[half:, 0])), 4),
-                     **{k: round(float(roc_auc_score(y[half:], m.decision_function(z[half:][:, cols]))), 4)
-                        for (k, m), cols in zip(fitted.items(), ([0, 1, 2], [0, 1, 2, 3]))}}
+        scores = {"cosine": round(float(roc_auc_score(y[half:], z[half:, 0])), 4)}
+        for variant, cols in COMBINATIONS.items():
+            fitted = LogisticRegression(max_iter=2000).fit(z[:half, cols], y[:half])
+            scores[variant] = round(float(roc_auc_score(y[half:], fitted.decision_function(z[half:, cols]))), 4)
+        out[name] = scores
     return out
 
 

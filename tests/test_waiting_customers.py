@@ -119,7 +119,8 @@ def test_the_soothing_message_goes_out_by_itself_once_when_the_deadline_nears(db
 
 
 def test_outside_business_hours_the_holding_reply_says_when_service_resumes(service_clock, tmp_path):
-    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).weekday()
+    # "Tomorrow" in the service's own zone, on the service's clock (time-machine moves both).
+    tomorrow = (datetime.now(ZoneInfo(Settings().business_timezone)) + timedelta(days=1)).weekday()
     settings = settings_for(f"sqlite:///{tmp_path / 'w.sqlite3'}", tmp_path / "var",
                             business_open="09:00", business_close="21:00", business_days=(tomorrow,))
     with TestClient(create_app(settings)) as client:

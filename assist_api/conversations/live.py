@@ -25,44 +25,25 @@ def event(name: str, data: dict, event_id: int | None = None) -> str:
     return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def conversation_events(
-    conversations: ConversationService,
-    conversation_id: str,
-    after: int,
+async def paced(
+    step: Callable[[], list[str] | None],
     *,
     poll_s: float,
     max_s: float,
     heartbeat_s: float,
     disconnected: Callable[[], Awaitable[bool]],
-    queue_status: Callable[[str], dict[str, Any] | None] | None = None,
 ) -> AsyncIterator[str]:
-    """`queue_status` (conversation id → position, wait, deadline; None when not queued) adds a
-    `queue` event whenever where the customer stands changes, so the widget shows it live."""
+    """Run `step` (blocking, database reads) every `poll_s` and send what it returns, with a
+    keep-alive comment every `heartbeat_s`, until `max_s` passed, the client left or `step`
+    returned None. Every event stream (the widget's, the agent console's) is one of these."""
     yield "retry: 1000\n\n"  # reconnect after a second when the stream drops
     started = last_beat = time.monotonic()
-    state = None
-    queue: dict[str, Any] | None = None
-    queue_checked = 0.0
     while True:
-        rows = await run_in_threadpool(conversations.messages, conversation_id, after)
-        for row in rows:
-            after = row.id
-            yield event("message", row.__dict__, row.id)
-        try:
-            current = (await run_in_threadpool(conversations.get, conversation_id)).state
-        except ConversationNotFound:
+        chunks = await run_in_threadpool(step)
+        if chunks is None:
             return
-        if current != state:
-            state = current
-            yield event("state", {"state": state})
-        # The position moves slowly: looked up every couple of seconds, not every poll.
-        if queue_status is not None and (state == "queued" or queue is not None) and (
-                time.monotonic() - queue_checked >= QUEUE_CHECK_S or state != "queued"):
-            queue_checked = time.monotonic()
-            now_queue = await run_in_threadpool(queue_status, conversation_id) if state == "queued" else None
-            if now_queue != queue:
-                queue = now_queue
-                yield event("queue", queue or {"position": None})
+        for chunk in chunks:
+            yield chunk
         now = time.monotonic()
         if now - started >= max_s or await disconnected():
             return
@@ -70,3 +51,48 @@ async def conversation_events(
             last_beat = now
             yield ": keep-alive\n\n"
         await asyncio.sleep(poll_s)
+
+
+class ConversationWatch:
+    """One customer stream: `message` for every message after `after`, `state` when the
+    conversation's state changes and, with `queue_status` (conversation id → position, wait,
+    deadline; None when not queued), `queue` whenever where a waiting customer stands changes,
+    so the widget shows it live."""
+
+    def __init__(self, conversations: ConversationService, conversation_id: str, after: int,
+                 queue_status: Callable[[str], dict[str, Any] | None] | None = None) -> None:
+        self.conversations = conversations
+        self.conversation_id = conversation_id
+        self.after = after
+        self.queue_status = queue_status
+        self.state: str | None = None
+        self.queue: dict[str, Any] | None = None
+        self.queue_checked = 0.0
+
+    def step(self) -> list[str] | None:
+        chunks = []
+        for row in self.conversations.messages(self.conversation_id, self.after):
+            self.after = row.id
+            chunks.append(event("message", row.__dict__, row.id))
+        try:
+            current = self.conversations.get(self.conversation_id).state
+        except ConversationNotFound:
+            return None
+        if current != self.state:
+            self.state = current
+            chunks.append(event("state", {"state": current}))
+        if self.queue_status is not None:
+            chunks.extend(self._queue_change())
+        return chunks
+
+    def _queue_change(self) -> list[str]:
+        # The position moves slowly: looked up every couple of seconds, not every poll.
+        queued = self.state == "queued"
+        if queued and time.monotonic() - self.queue_checked < QUEUE_CHECK_S:
+            return []
+        self.queue_checked = time.monotonic()
+        now = self.queue_status(self.conversation_id) if queued and self.queue_status else None
+        if now == self.queue:
+            return []
+        self.queue = now
+        return [event("queue", now or {"position": None})]

@@ -72,7 +72,7 @@ class RasaClient:
                 status, payload = await self._post(body)
         except TimeoutError as exc:
             raise RasaUnavailable(f"no answer within {self._timeout_s:g} s") from exc
-        except (OSError, EOFError, ValueError, h11.ProtocolError, _BadResponse) as exc:
+        except (OSError, h11.ProtocolError, _BadResponse) as exc:
             # refused, reset, cut short, or not HTTP
             raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if status != 200:

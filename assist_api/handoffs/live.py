@@ -8,45 +8,13 @@ stream starts again with a snapshot, the case stream where it stopped (`Last-Eve
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 
 from assist_api.conversations.live import event
 from assist_api.conversations.service import ConversationService
 from assist_api.handoffs.models import Handoff
 from assist_api.handoffs.service import HandoffService, sla_state
 from db.base import utcnow
-
-
-async def paced(
-    step: Callable[[], list[str] | None],
-    *,
-    poll_s: float,
-    max_s: float,
-    heartbeat_s: float,
-    disconnected: Callable[[], Awaitable[bool]],
-) -> AsyncIterator[str]:
-    """Run `step` (blocking, database reads) every `poll_s` and send what it returns, with a
-    keep-alive comment every `heartbeat_s`, until `max_s` passed, the client left or `step`
-    returned None."""
-    yield "retry: 1000\n\n"  # reconnect after a second when the stream drops
-    started = last_beat = time.monotonic()
-    while True:
-        chunks = await run_in_threadpool(step)
-        if chunks is None:
-            return
-        for chunk in chunks:
-            yield chunk
-        now = time.monotonic()
-        if now - started >= max_s or await disconnected():
-            return
-        if now - last_beat >= heartbeat_s:
-            last_beat = now
-            yield ": keep-alive\n\n"
-        await asyncio.sleep(poll_s)
 
 
 def _fingerprint(h: Handoff) -> tuple:

@@ -112,12 +112,11 @@ class WaitingRoom:
             return []
         if text.strip() == replies.LEAVE_MESSAGE_PAYLOAD:
             return self._leave_message(handoff, now)
-        status = self._status(handoff, now)
         values: dict[str, Any] = {"last_ack_at": now}
         buttons: list[dict[str, str]] | None = None
-        if not status.in_business_hours:
+        if not self.levels.in_business_hours(now):
             template = "waiting_out_of_hours_template"
-        elif status.message_left:
+        elif handoff.message_left_at is not None:
             template = "waiting_message_left_template"
         elif handoff.soothed_at is None and now >= handoff.first_response_due - self.soothe_before:
             template, values["soothed_at"] = "waiting_soothe_template", now
@@ -125,8 +124,8 @@ class WaitingRoom:
         else:
             template, buttons = "waiting_ack_template", [LEAVE_MESSAGE_BUTTON]
         if not self._claim(handoff.id, now, values, rate_limited=True):
-            return []
-        reply: dict[str, Any] = {"text": self.render(template, status)}
+            return []  # said less than a minute ago: no need to look up the queue
+        reply: dict[str, Any] = {"text": self.render(template, self._status(handoff, now))}
         if buttons:
             reply["buttons"] = buttons
         return [reply]

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assist_api.conversations import stream_token
 from assist_api.conversations.csat import CsatRefused
-from assist_api.conversations.live import conversation_events
+from assist_api.conversations.live import ConversationWatch, paced
 from assist_api.conversations.service import ConversationNotFound
 from assist_api.security import rate_limit
 
@@ -59,12 +59,9 @@ async def conversation_stream(
     if last_event_id and last_event_id.isdigit():
         after = max(after, int(last_event_id))
     settings = request.app.state.settings
-    events = conversation_events(
-        conversations, conv.id, after,
-        poll_s=settings.live_poll_interval_s, max_s=settings.live_stream_max_s,
-        heartbeat_s=settings.live_heartbeat_s, disconnected=request.is_disconnected,
-        queue_status=request.app.state.waiting.status_json,
-    )
+    watch = ConversationWatch(conversations, conv.id, after, queue_status=request.app.state.waiting.status_json)
+    events = paced(watch.step, poll_s=settings.live_poll_interval_s, max_s=settings.live_stream_max_s,
+                   heartbeat_s=settings.live_heartbeat_s, disconnected=request.is_disconnected)
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
