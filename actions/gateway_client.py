@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from assist_api.observability.context import HEADER, request_id
+from common.observability.context import HEADER, request_id
 
 
 class GatewayError(Exception):

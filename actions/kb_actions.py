@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context, replies
 from actions.handoff_actions import hand_off
-from assist_api.handoffs import triage
+from common import triage
 from kb.search.engine import QueryError
 
 

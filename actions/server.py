@@ -19,9 +19,9 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.worker.loader import AppLoader
 
-from assist_api.observability import metrics
-from assist_api.observability.context import CONVERSATION_ID, HEADER, METADATA_KEY, REQUEST_ID, accept_or_new
-from assist_api.observability.logs import configure_logging
+from common.observability import metrics
+from common.observability.context import CONVERSATION_ID, HEADER, METADATA_KEY, REQUEST_ID, accept_or_new
+from common.observability.logs import configure_logging
 from config.settings import get_settings
 
 log = logging.getLogger("actions.access")

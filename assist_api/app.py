@@ -17,15 +17,15 @@ from assist_api.assist.templates import TemplateStore
 from assist_api.auth.keys import KeyStore
 from assist_api import db_unavailable
 from assist_api.body_limit import BodySizeLimit
-from assist_api.conversations import stream_token
-from assist_api.conversations.csat import CsatService
-from assist_api.conversations.gateway import Gateway
-from assist_api.conversations.rasa_client import RasaClient
-from assist_api.conversations.recovery import UnansweredRecovery
-from assist_api.conversations.service import ConversationService
-from assist_api.handoffs.service import HandoffService
-from assist_api.handoffs.waiting import WaitingRoom
-from assist_api.observability.logs import configure_logging
+from gateway.conversations import stream_token
+from gateway.conversations.csat import CsatService
+from gateway.conversations.gateway import Gateway
+from gateway.conversations.rasa_client import RasaClient
+from gateway.conversations.recovery import UnansweredRecovery
+from gateway.conversations.service import ConversationService
+from gateway.handoffs.service import HandoffService
+from gateway.handoffs.waiting import WaitingRoom
+from common.observability.logs import configure_logging
 from assist_api.observability.middleware import RequestObserver
 from assist_api.routes import (assist, channels_web, channels_web_stream, handoffs, health, internal, kb,
                                kb_editor, me, templates, ui)

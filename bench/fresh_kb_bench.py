@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from assist_api.conversations.pii import mask_pii
+from gateway.conversations.pii import mask_pii
 from bench.fresh_kb import bq_kb
 from bench.fresh_kb.split import split_half
 from config.settings import Settings

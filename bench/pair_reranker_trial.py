@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from assist_api.conversations.pii import mask_pii
+from gateway.conversations.pii import mask_pii
 from bench.fresh_kb_bench import engine_for, load_bq, load_written
 from config.settings import Settings
 from kb.embedding.datasets import eval_sets, training_data

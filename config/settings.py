@@ -133,7 +133,7 @@ class Settings(BaseSettings):
     sla_at_risk_share: float = 0.2
     sla_first_response_at_risk_s: float = 120.0
 
-    # ---- While a customer waits for an agent (assist_api/handoffs/waiting.py) ----------------
+    # ---- While a customer waits for an agent (gateway/handoffs/waiting.py) ----------------
     # Every message while queued gets a holding reply with the queue position and the expected
     # wait, at most one per `waiting_ack_interval_s`; a soothing message goes out by itself when
     # the first-response deadline is `waiting_soothe_before_s` away. Texts are templates with
@@ -218,7 +218,7 @@ class Settings(BaseSettings):
                 tmp.unlink()
         return path.read_text("utf-8").strip()
 
-    # ---- WeChat official-account channel (assist_api/channels/wechat) ----------------------
+    # ---- WeChat official-account channel (gateway/channels/wechat) ----------------------
     # The channel answers only when the token (the one entered on the account's server
     # configuration page) is set. Safe mode (AES) also needs the EncodingAESKey and the app id;
     # the customer-service message API needs the app id and secret.

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from assist_api.handoffs import replies as canned
+from gateway.handoffs import replies as canned
 
 # What customers of a telecom operator ask first; every tenth conversation asks for a human.
 QUESTIONS = ("话费余额怎么查", "宽带老是掉线怎么办", "怎么开通国际漫游", "套餐怎么改", "流量用完了怎么办",

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy import func, select
 
-from assist_api.conversations.models import Conversation, ConversationState, Message
-from assist_api.handoffs.models import Handoff
+from gateway.conversations.models import Conversation, ConversationState, Message
+from gateway.handoffs.models import Handoff
 from db.engine import session_factory
 from stack.cluster import Cluster
 from stack.customers import APOLOGY, Customers, Send

@@ -18,9 +18,9 @@ from sqlalchemy import update
 from assist_api.app import create_app
 from assist_api.auth import stream_ticket
 from assist_api.auth.keys import KeyStore, Principal, Role
-from assist_api.conversations.service import ConversationService
-from assist_api.handoffs.models import Handoff, HandoffReason
-from assist_api.handoffs.service import HandoffService
+from gateway.conversations.service import ConversationService
+from gateway.handoffs.models import Handoff, HandoffReason
+from gateway.handoffs.service import HandoffService
 from config.settings import Settings
 from db.base import utcnow
 from db.engine import session_factory

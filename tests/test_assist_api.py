@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from assist_api.assist.config import load_config
-from assist_api.handoffs.models import Handoff
+from gateway.handoffs.models import Handoff
 from db.base import utcnow
 from db.engine import session_factory
 from tests.test_gateway_api import customer, open_gateway

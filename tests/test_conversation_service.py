@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from assist_api.conversations.service import ConversationService
+from gateway.conversations.service import ConversationService
 from db.engine import session_factory
 from db.migrate import upgrade
 

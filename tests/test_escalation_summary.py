@@ -13,9 +13,9 @@ import pytest
 
 from actions import replies as bot
 from assist_api.assist.classifier import ensure_trained
-from assist_api.conversations.service import ConversationService
-from assist_api.handoffs.models import Handoff, HandoffReason
-from assist_api.handoffs.service import HandoffService, handoff_json
+from gateway.conversations.service import ConversationService
+from gateway.handoffs.models import Handoff, HandoffReason
+from gateway.handoffs.service import HandoffService, handoff_json
 from config.settings import Settings
 from db.engine import session_factory
 from db.migrate import upgrade

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from assist_api.conversations.models import Conversation
-from assist_api.conversations.service import ConversationNotFound, ConversationService
-from assist_api.handoffs.models import Handoff, HandoffEvent, HandoffReason
-from assist_api.handoffs.service import HandoffConflict, HandoffNotFound, HandoffService
+from gateway.conversations.models import Conversation
+from gateway.conversations.service import ConversationNotFound, ConversationService
+from gateway.handoffs.models import Handoff, HandoffEvent, HandoffReason
+from gateway.handoffs.service import HandoffConflict, HandoffNotFound, HandoffService
 from config.settings import Settings
 from db.base import utcnow
 from db.engine import session_factory

@@ -14,9 +14,9 @@ from sqlalchemy import MetaData, select, text
 
 from assist_api.auth.keys import KeyStore, Role, hash_key
 from assist_api.assist.templates import TemplateStore
-from assist_api.conversations.service import ConversationService
-from assist_api.handoffs.models import HandoffReason
-from assist_api.handoffs.service import HandoffService, handoff_json
+from gateway.conversations.service import ConversationService
+from gateway.handoffs.models import HandoffReason
+from gateway.handoffs.service import HandoffService, handoff_json
 from config.settings import Settings
 from db.engine import get_engine, session_factory
 from db.migrate import alembic_config, is_up_to_date, upgrade

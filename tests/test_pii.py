@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from assist_api.conversations.pii import mask_pii
+from gateway.conversations.pii import mask_pii
 
 
 @pytest.mark.parametrize(

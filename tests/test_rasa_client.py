@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from assist_api.conversations import rasa_client
-from assist_api.conversations.rasa_client import RasaClient, RasaUnavailable
+from gateway.conversations import rasa_client
+from gateway.conversations.rasa_client import RasaClient, RasaUnavailable
 
 ANSWER = [{"recipient_id": "c1", "text": "宽带掉线可以先重启光猫。", "buttons": [
     {"title": "有帮助", "payload": '/feedback_helpful{"entry_id": "faq-1"}', "type": "postback"}]},

@@ -1,4 +1,4 @@
-"""The unanswered-message sweep (assist_api/conversations/recovery.py): a customer message left
+"""The unanswered-message sweep (gateway/conversations/recovery.py): a customer message left
 without an answer (its gateway died mid-request) gets the apology + 转人工 offer, exactly once,
 and nothing that was answered or handed off is touched. On SQLite and PostgreSQL."""
 
@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from assist_api.conversations.models import Conversation, ConversationState
-from assist_api.conversations.recovery import UnansweredRecovery
-from assist_api.conversations.service import ConversationService
-from assist_api.handoffs import replies
-from assist_api.observability import metrics
+from gateway.conversations.models import Conversation, ConversationState
+from gateway.conversations.recovery import UnansweredRecovery
+from gateway.conversations.service import ConversationService
+from gateway.handoffs import replies
+from common.observability import metrics
 from db.base import utcnow
 from db.engine import session_factory
 from db.migrate import upgrade

@@ -13,8 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
-from assist_api.conversations.service import ConversationService
-from assist_api.conversations.turns import BotTurn, decision_of
+from gateway.conversations.service import ConversationService
+from gateway.conversations.turns import BotTurn, decision_of
 from config.settings import Settings
 from db.engine import session_factory
 from tests import reports_fixture as fx
@@ -201,7 +201,7 @@ def test_unanswered_clusters_follow_the_reports_date_range(service_clock, api, m
 
     from sqlalchemy import update
 
-    from assist_api.conversations.models import Message
+    from gateway.conversations.models import Message
     from assist_api.reports import unanswered
     from assist_api.reports.period import local_today
 

@@ -14,8 +14,8 @@ import time
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from assist_api.observability.context import CONVERSATION_ID, REQUEST_ID
-from assist_api.observability.logs import JsonFormatter
+from common.observability.context import CONVERSATION_ID, REQUEST_ID
+from common.observability.logs import JsonFormatter
 from config.settings import PROJECT_ROOT
 from stack.local import free_port
 

@@ -21,7 +21,7 @@ from sqlalchemy import inspect, text as sql
 
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
-from assist_api.observability.logs import JsonFormatter
+from common.observability.logs import JsonFormatter
 from assist_api.security.headers import PAGE_CSP
 from assist_api.security.rate_limit import REFUSED, TokenBucketLimiter
 from config.settings import Settings

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assist_api.handoffs.service_levels import ServiceLevels
+from gateway.handoffs.service_levels import ServiceLevels
 from config.settings import Settings
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -22,8 +22,8 @@ from sqlalchemy import update
 
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
-from assist_api.handoffs.models import Handoff
-from assist_api.handoffs.waiting import WaitingRoom
+from gateway.handoffs.models import Handoff
+from gateway.handoffs.waiting import WaitingRoom
 from config.settings import Settings
 from db.base import utcnow
 from db.engine import session_factory

@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
-from assist_api.channels.wechat.channel import TEXT_ONLY, WELCOME
-from assist_api.handoffs.models import HandoffReason
+from gateway.channels.wechat.channel import TEXT_ONLY, WELCOME
+from gateway.handoffs.models import HandoffReason
 from config.settings import Settings
 from db.engine import get_engine, session_factory
 from sqlalchemy import text as sql

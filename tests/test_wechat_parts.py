@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import xmltodict
 
-from assist_api.channels.wechat import xmlsafe
-from assist_api.channels.wechat.client import DeliveryError
-from assist_api.channels.wechat.inbox import Inbox
-from assist_api.channels.wechat.outbox import Outbox
-from assist_api.channels.wechat.security import NonceGuard, Refused, check_timestamp
-from assist_api.channels.wechat.text import choose, flatten_markdown, render, split
+from gateway.channels.wechat import xmlsafe
+from gateway.channels.wechat.client import DeliveryError
+from gateway.channels.wechat.inbox import Inbox
+from gateway.channels.wechat.outbox import Outbox
+from gateway.channels.wechat.security import NonceGuard, Refused, check_timestamp
+from gateway.channels.wechat.text import choose, flatten_markdown, render, split
 from db.engine import session_factory
 from db.migrate import upgrade
 from tests.wechat_fake import text_xml

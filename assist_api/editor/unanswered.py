@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assist_api.conversations.models import Message
-from assist_api.handoffs.models import Handoff
-from assist_api.handoffs.replies import CONFIRM_PAYLOAD, DISPUTE_PAYLOAD, HUMAN_REQUEST_TEXTS
+from gateway.conversations.models import Message
+from gateway.handoffs.models import Handoff
+from gateway.handoffs.replies import CONFIRM_PAYLOAD, DISPUTE_PAYLOAD, HUMAN_REQUEST_TEXTS
 
 # The bot's texts that mark a failed search (kept equal to actions/replies.py; a test checks).
 CLARIFY_PREFIX = "您是不是想问"

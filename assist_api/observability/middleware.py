@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import time
 
-from assist_api.observability import metrics
-from assist_api.observability.context import CONVERSATION_ID, HEADER, REQUEST_ID, accept_or_new
+from common.observability import metrics
+from common.observability.context import CONVERSATION_ID, HEADER, REQUEST_ID, accept_or_new
 
 log = logging.getLogger("access")
 QUIET = ("/metrics", "/health")

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from assist_api.handoffs.models import Handoff
-from assist_api.observability import metrics
+from gateway.handoffs.models import Handoff
+from common.observability import metrics
 from db.base import utcnow
 
 OPEN = ("queued", "assigned", "in_progress", "resolved")

@@ -17,11 +17,11 @@ import yaml
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assist_api.conversations.csat import CsatRating
-from assist_api.conversations.models import AnswerFeedback, Conversation, Message
-from assist_api.conversations.turns import BotTurn
+from gateway.conversations.csat import CsatRating
+from gateway.conversations.models import AnswerFeedback, Conversation, Message
+from gateway.conversations.turns import BotTurn
 from assist_api.editor.unanswered import CLARIFY_PREFIX, NO_ANSWER_PREFIX
-from assist_api.handoffs.models import Handoff, HandoffEvent
+from gateway.handoffs.models import Handoff, HandoffEvent
 from assist_api.reports.period import Period
 from db.base import utcnow
 from kb.models import KBEntry

@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from assist_api.conversations.csat import CsatRating
-from assist_api.conversations.models import AnswerFeedback, Conversation
-from assist_api.conversations.turns import BotTurn
-from assist_api.handoffs.models import Handoff, HandoffEvent
+from gateway.conversations.csat import CsatRating
+from gateway.conversations.models import AnswerFeedback, Conversation
+from gateway.conversations.turns import BotTurn
+from gateway.handoffs.models import Handoff, HandoffEvent
 from kb.models import KBEntry
 
 REPEAT_WINDOW = timedelta(hours=72)

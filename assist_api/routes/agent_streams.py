@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from assist_api.auth import stream_ticket
 from assist_api.auth.dependencies import require, require_stream
 from assist_api.auth.keys import Principal, Role
-from assist_api.conversations.live import paced
-from assist_api.handoffs.live import CaseWatch, QueueWatch
+from gateway.conversations.live import paced
+from gateway.handoffs.live import CaseWatch, QueueWatch
 
 router = APIRouter(prefix="/api", tags=["handoffs"])
 Agent = Annotated[Principal, require(Role.agent)]

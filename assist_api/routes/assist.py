@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
-from assist_api.handoffs.replies import local_time
+from gateway.handoffs.replies import local_time
 from assist_api.routes.validation import plain_text
 
 router = APIRouter(prefix="/api/assist", tags=["agent assist"])

@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.conversations import stream_token
-from assist_api.conversations.service import ConversationNotFound
+from gateway.conversations import stream_token
+from gateway.conversations.service import ConversationNotFound
 from assist_api.routes.validation import plain_text
 from assist_api.security import rate_limit
 

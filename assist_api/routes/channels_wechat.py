@@ -16,10 +16,10 @@ from wechatpy.replies import create_reply
 
 from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
-from assist_api.channels.wechat import xmlsafe
-from assist_api.channels.wechat.codec import SafeModeUnavailable
-from assist_api.channels.wechat.security import Refused, body_hash, check_timestamp, verify_signature
-from assist_api.channels.wechat.service import WeChatService, build
+from gateway.channels.wechat import xmlsafe
+from gateway.channels.wechat.codec import SafeModeUnavailable
+from gateway.channels.wechat.security import Refused, body_hash, check_timestamp, verify_signature
+from gateway.channels.wechat.service import WeChatService, build
 from db.engine import session_factory
 
 log = logging.getLogger("wechat")

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from assist_api.auth.dependencies import require_service
-from assist_api.conversations.service import ConversationNotFound
-from assist_api.handoffs.models import HandoffReason
-from assist_api.handoffs.replies import handoff_confirmation
+from gateway.conversations.service import ConversationNotFound
+from gateway.handoffs.models import HandoffReason
+from gateway.handoffs.replies import handoff_confirmation
 
 router = APIRouter(prefix="/api/internal", tags=["internal"], dependencies=[Depends(require_service)])
 

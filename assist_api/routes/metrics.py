@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.observability import metrics
+from common.observability import metrics
 from assist_api.observability.state_gauges import refresh
 
 router = APIRouter(tags=["health"])

@@ -9,11 +9,11 @@ from db.base import Base
 # Every component's tables, so autogenerate sees the whole schema.
 import assist_api.assist.templates  # noqa: F401
 import assist_api.auth.models  # noqa: F401
-import assist_api.channels.wechat.models  # noqa: F401
-import assist_api.conversations.csat  # noqa: F401
-import assist_api.conversations.models  # noqa: F401
-import assist_api.conversations.turns  # noqa: F401
-import assist_api.handoffs.models  # noqa: F401
+import gateway.channels.wechat.models  # noqa: F401
+import gateway.conversations.csat  # noqa: F401
+import gateway.conversations.models  # noqa: F401
+import gateway.conversations.turns  # noqa: F401
+import gateway.handoffs.models  # noqa: F401
 import kb.models  # noqa: F401
 
 config = context.config

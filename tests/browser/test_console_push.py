@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from assist_api.handoffs.models import Handoff
+from gateway.handoffs.models import Handoff
 from db.base import utcnow
 from db.engine import session_factory
 

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from assist_api.handoffs import replies
+from gateway.handoffs import replies
 
 pytestmark = pytest.mark.e2e
 

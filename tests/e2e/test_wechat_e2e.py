@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from assist_api.app import create_app
-from assist_api.handoffs.models import Handoff
+from gateway.handoffs.models import Handoff
 from config.settings import Settings
 from db.base import utcnow
 from tests.wechat_fake import AES_KEY, APP_ID, SECRET, TOKEN, FakeWeChatAPI, WeChatPush, text_xml

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.channels.wechat import text as wxtext
-from assist_api.channels.wechat.inbox import Inbox, dedup_key
-from assist_api.channels.wechat.outbox import DeliveryWorker
-from assist_api.conversations.models import Conversation, ConversationState, Message
+from gateway.channels.wechat import text as wxtext
+from gateway.channels.wechat.inbox import Inbox, dedup_key
+from gateway.channels.wechat.outbox import DeliveryWorker
+from gateway.conversations.models import Conversation, ConversationState, Message
 
 log = logging.getLogger("wechat")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assist_api.handoffs.service_levels import ServiceLevels
+from gateway.handoffs.service_levels import ServiceLevels
 from db.base import utcnow
 
 # What customers type to ask for a person; the gateway honours them even without the bot, and

@@ -19,9 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.conversations.models import Conversation, ConversationState, Message
-from assist_api.handoffs import replies
-from assist_api.observability import metrics
+from gateway.conversations.models import Conversation, ConversationState, Message
+from gateway.handoffs import replies
+from common.observability import metrics
 from db.base import utcnow
 
 log = logging.getLogger("gateway.recovery")

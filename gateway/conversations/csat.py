@@ -8,8 +8,8 @@ from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from assist_api.conversations.models import Conversation, ConversationState
-from assist_api.handoffs.models import Handoff
+from gateway.conversations.models import Conversation, ConversationState
+from gateway.handoffs.models import Handoff
 from db.base import Base, UTCDateTime, utcnow
 
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from assist_api.channels.wechat.channel import CHANNEL, WeChatChannel
-from assist_api.channels.wechat.client import WeChatAPI
-from assist_api.channels.wechat.codec import Codec
-from assist_api.channels.wechat.inbox import Inbox
-from assist_api.channels.wechat.outbox import DeliveryWorker, Outbox
-from assist_api.channels.wechat.security import NonceGuard
-from assist_api.channels.wechat.text import render
-from assist_api.conversations.models import Conversation, Message
+from gateway.channels.wechat.channel import CHANNEL, WeChatChannel
+from gateway.channels.wechat.client import WeChatAPI
+from gateway.channels.wechat.codec import Codec
+from gateway.channels.wechat.inbox import Inbox
+from gateway.channels.wechat.outbox import DeliveryWorker, Outbox
+from gateway.channels.wechat.security import NonceGuard
+from gateway.channels.wechat.text import render
+from gateway.conversations.models import Conversation, Message
 from config.settings import Settings
 
 

@@ -62,7 +62,7 @@ def record_turn(session: Session, conversation_id: str, replies: list[dict[str, 
     # A plain INSERT on the transaction's connection: no ORM unit of work on every bot turn.
     session.connection().execute(insert(BotTurn.__table__), [{
         "conversation_id": conversation_id, "decision": decision, "entry_id": entry_id, "created_at": utcnow()}])
-    from assist_api.observability import metrics  # late: keeps the model importable alone
+    from common.observability import metrics  # late: keeps the model importable alone
 
     metrics.BOT_DECISIONS.labels(decision).inc()
     return decision

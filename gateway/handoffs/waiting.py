@@ -25,10 +25,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.conversations.service import ConversationService
-from assist_api.handoffs import replies
-from assist_api.handoffs.models import Handoff, HandoffStatus
-from assist_api.handoffs.service import HandoffService
+from gateway.conversations.service import ConversationService
+from gateway.handoffs import replies
+from gateway.handoffs.models import Handoff, HandoffStatus
+from gateway.handoffs.service import HandoffService
 from config.settings import Settings
 from db.base import utcnow
 

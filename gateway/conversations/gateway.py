@@ -11,16 +11,16 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.conversations.models import ConversationState
-from assist_api.conversations.pii import mask_pii
-from assist_api.conversations.rasa_client import RasaClient, RasaUnavailable
-from assist_api.conversations.service import ConversationService
-from assist_api.handoffs import replies
-from assist_api.handoffs.models import HandoffReason
-from assist_api.handoffs.service import HandoffService
-from assist_api.handoffs.waiting import WaitingRoom
-from assist_api.observability import metrics
-from assist_api.observability.context import CONVERSATION_ID, METADATA_KEY, request_id
+from gateway.conversations.models import ConversationState
+from gateway.conversations.pii import mask_pii
+from gateway.conversations.rasa_client import RasaClient, RasaUnavailable
+from gateway.conversations.service import ConversationService
+from gateway.handoffs import replies
+from gateway.handoffs.models import HandoffReason
+from gateway.handoffs.service import HandoffService
+from gateway.handoffs.waiting import WaitingRoom
+from common.observability import metrics
+from common.observability.context import CONVERSATION_ID, METADATA_KEY, request_id
 
 log = logging.getLogger("gateway")
 

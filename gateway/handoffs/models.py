@@ -56,7 +56,7 @@ class Handoff(Base):
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # masked
     owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    # What the waiting customer was told (assist_api/handoffs/waiting.py): the last holding
+    # What the waiting customer was told (gateway/handoffs/waiting.py): the last holding
     # reply (at most one a minute), the soothing message near the deadline, and when they chose
     # to leave a message instead of waiting.
     last_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.conversations.service import ConversationNotFound, ConversationService
+from gateway.conversations.service import ConversationNotFound, ConversationService
 
 QUEUE_CHECK_S = 2.0
 

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.channels.wechat.client import DeliveryError
-from assist_api.channels.wechat.models import WeChatOutbound
-from assist_api.channels.wechat.text import split
+from gateway.channels.wechat.client import DeliveryError
+from gateway.channels.wechat.models import WeChatOutbound
+from gateway.channels.wechat.text import split
 from db.base import utcnow
 
 log = logging.getLogger("wechat.delivery")

@@ -34,9 +34,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assist_api.conversations.turns import HELPFUL_PAYLOAD, decision_of
+from gateway.conversations.turns import HELPFUL_PAYLOAD, decision_of
 from assist_api.editor.unanswered import UNHELPFUL_PAYLOAD
-from assist_api.handoffs.replies import HUMAN_REQUEST_TEXTS
+from gateway.handoffs.replies import HUMAN_REQUEST_TEXTS
 
 # The customer says the answer did not work: the issue stays open.
 NOT_SOLVED = ("没用", "没有用", "不管用", "没帮助", "没有帮助", "没效果", "没有效果", "不行", "没解决",

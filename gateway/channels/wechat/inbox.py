@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from assist_api.channels.wechat.models import WeChatInbound
-from assist_api.channels.wechat.outbox import Outbox
+from gateway.channels.wechat.models import WeChatInbound
+from gateway.channels.wechat.outbox import Outbox
 from db.base import utcnow
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
-from assist_api.channels.wechat import xmlsafe
-from assist_api.channels.wechat.security import Refused
+from gateway.channels.wechat import xmlsafe
+from gateway.channels.wechat.security import Refused
 
 
 class SafeModeUnavailable(Exception):

@@ -1,6 +1,6 @@
 """Server-sent events for the agent console: the handoff queue and the open case.
 
-As with the widget's stream (assist_api/conversations/live.py), everything comes from the
+As with the widget's stream (gateway/conversations/live.py), everything comes from the
 database on every poll, so an agent connected to one gateway replica sees cases and messages
 stored through another. A stream ends after a while and the browser reconnects: the queue
 stream starts again with a snapshot, the case stream where it stopped (`Last-Event-ID`).
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 
 
-from assist_api.conversations.live import event
-from assist_api.conversations.service import ConversationService
-from assist_api.handoffs.models import Handoff
-from assist_api.handoffs.service import HandoffService, sla_state
+from gateway.conversations.live import event
+from gateway.conversations.service import ConversationService
+from gateway.handoffs.models import Handoff
+from gateway.handoffs.service import HandoffService, sla_state
 from db.base import utcnow
 
 

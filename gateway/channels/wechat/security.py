@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from assist_api.channels.wechat.models import WeChatNonce
+from gateway.channels.wechat.models import WeChatNonce
 from db.base import utcnow
 
 

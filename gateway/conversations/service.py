@@ -13,10 +13,10 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from assist_api.conversations.models import AnswerFeedback, Conversation, ConversationState, Message
-from assist_api.conversations.pii import mask_pii
-from assist_api.conversations.turns import record_turn
-from assist_api.observability import metrics
+from gateway.conversations.models import AnswerFeedback, Conversation, ConversationState, Message
+from gateway.conversations.pii import mask_pii
+from gateway.conversations.turns import record_turn
+from common.observability import metrics
 from db.base import utcnow
 
 

@@ -10,18 +10,18 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from assist_api.conversations.models import Conversation, ConversationState, Message
-from assist_api.conversations.service import ConversationNotFound, ConversationService
-from assist_api.handoffs import triage
-from assist_api.handoffs.models import (
+from gateway.conversations.models import Conversation, ConversationState, Message
+from gateway.conversations.service import ConversationNotFound, ConversationService
+from common import triage
+from gateway.handoffs.models import (
     Handoff,
     HandoffEvent,
     HandoffReason,
     HandoffStatus,
 )
-from assist_api.handoffs.open_issue import open_issue
-from assist_api.handoffs.service_levels import ServiceLevels
-from assist_api.observability import metrics
+from gateway.handoffs.open_issue import open_issue
+from gateway.handoffs.service_levels import ServiceLevels
+from common.observability import metrics
 from config.settings import Settings
 from db.base import utcnow
 

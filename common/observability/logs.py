@@ -7,7 +7,7 @@ import json
 import logging
 from datetime import datetime, timezone
 
-from assist_api.observability.context import CONVERSATION_ID, REQUEST_ID
+from common.observability.context import CONVERSATION_ID, REQUEST_ID
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
