@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
-import logging
 import asyncio
+import logging
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from assist_api import db_unavailable
 from assist_api.assist.classifier import ensure_trained
-from assist_api.assist.cues import analyse
 from assist_api.assist.config import load_config
+from assist_api.assist.cues import analyse
 from assist_api.assist.suggest import Suggester
 from assist_api.assist.templates import TemplateStore
 from assist_api.auth.keys import KeyStore
-from assist_api import db_unavailable
 from assist_api.body_limit import BodySizeLimit
+from assist_api.observability.middleware import RequestObserver
+from assist_api.routes import (
+    agent_streams,
+    assist,
+    channels_web,
+    channels_web_stream,
+    channels_wechat,
+    handoffs,
+    health,
+    internal,
+    kb,
+    kb_editor,
+    me,
+    reports,
+    templates,
+    ui,
+)
+from assist_api.routes import metrics as metrics_route
+from assist_api.security.headers import SecurityHeaders
+from common.observability.logs import configure_logging
+from config.settings import Settings, get_settings
+from db.engine import session_factory
+from db.migrate import upgrade
 from gateway.conversations import stream_token
 from gateway.conversations.csat import CsatService
 from gateway.conversations.gateway import Gateway
@@ -25,18 +48,6 @@ from gateway.conversations.recovery import UnansweredRecovery
 from gateway.conversations.service import ConversationService
 from gateway.handoffs.service import HandoffService
 from gateway.handoffs.waiting import WaitingRoom
-from common.observability.logs import configure_logging
-from assist_api.observability.middleware import RequestObserver
-from assist_api.routes import (assist, channels_web, channels_web_stream, handoffs, health, internal, kb,
-                               kb_editor, me, templates, ui)
-from assist_api.routes import agent_streams
-from assist_api.routes import channels_wechat
-from assist_api.routes import metrics as metrics_route
-from assist_api.routes import reports
-from assist_api.security.headers import SecurityHeaders
-from config.settings import Settings, get_settings
-from db.engine import session_factory
-from db.migrate import upgrade
 from kb.search.live import LiveEngine
 from kb.store import KBStore
 from kb.text.tokenize import warm_up

@@ -35,11 +35,11 @@ from typing import Any
 
 import yaml
 
-from gateway.conversations.pii import mask_pii
 from bench.fresh_kb import bq_kb
 from bench.fresh_kb.split import split_half
 from config.settings import Settings
 from db.migrate import upgrade
+from gateway.conversations.pii import mask_pii
 from kb.evaluation import EvalQuery, evaluate, read_queries
 from kb.interchange import parse_file
 from kb.search.indexer import rebuild

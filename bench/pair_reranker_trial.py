@@ -39,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from gateway.conversations.pii import mask_pii
 from bench.fresh_kb_bench import engine_for, load_bq, load_written
 from config.settings import Settings
+from gateway.conversations.pii import mask_pii
 from kb.embedding.datasets import eval_sets, training_data
 from kb.embedding.paraphrase_pairs import read_groups, training_groups
 from kb.search.encoder import StaticEncoder, load_encoder

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy import func, select
 
+from db.engine import session_factory
 from gateway.conversations.models import Conversation, ConversationState, Message
 from gateway.handoffs.models import Handoff
-from db.engine import session_factory
 from stack.cluster import Cluster
 from stack.customers import APOLOGY, Customers, Send
 

@@ -27,12 +27,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from db.engine import session_factory
+from db.migrate import upgrade
 from gateway.conversations.csat import CsatRating
 from gateway.conversations.models import AnswerFeedback, Conversation, Message
 from gateway.conversations.turns import BotTurn
 from gateway.handoffs.models import Handoff, HandoffEvent
-from db.engine import session_factory
-from db.migrate import upgrade
 from kb.store import KBStore
 
 TZ = ZoneInfo("Asia/Shanghai")

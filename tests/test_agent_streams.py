@@ -18,12 +18,12 @@ from sqlalchemy import update
 from assist_api.app import create_app
 from assist_api.auth import stream_ticket
 from assist_api.auth.keys import KeyStore, Principal, Role
-from gateway.conversations.service import ConversationService
-from gateway.handoffs.models import Handoff, HandoffReason
-from gateway.handoffs.service import HandoffService
 from config.settings import Settings
 from db.base import utcnow
 from db.engine import session_factory
+from gateway.conversations.service import ConversationService
+from gateway.handoffs.models import Handoff, HandoffReason
+from gateway.handoffs.service import HandoffService
 from tests.test_ui_api import events
 
 WEB = "/api/channels/web"

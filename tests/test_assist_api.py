@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import update
 
 from assist_api.assist.config import load_config
-from gateway.handoffs.models import Handoff
 from db.base import utcnow
 from db.engine import session_factory
+from gateway.handoffs.models import Handoff
 from tests.test_gateway_api import customer, open_gateway
 
 CLASSIFY = "/api/assist/classify"

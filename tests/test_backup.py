@@ -13,14 +13,14 @@ from sqlalchemy import MetaData, delete, select, update
 from typer.testing import CliRunner
 
 from assist_api.auth.keys import KeyStore, Role
-from gateway.conversations.models import Message
-from gateway.conversations.service import ConversationService
-from gateway.handoffs.models import Handoff, HandoffReason
-from gateway.handoffs.service import HandoffService
 from config.settings import Settings
 from db.backup import BackupError, app, create_backup, has_data, restore_backup, verify_backup
 from db.engine import get_engine, session_factory
 from db.migrate import upgrade
+from gateway.conversations.models import Message
+from gateway.conversations.service import ConversationService
+from gateway.handoffs.models import Handoff, HandoffReason
+from gateway.handoffs.service import HandoffService
 from kb.models import KBEntry
 from kb.store import KBStore
 

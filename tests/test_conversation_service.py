@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 
-from gateway.conversations.service import ConversationService
 from db.engine import session_factory
 from db.migrate import upgrade
+from gateway.conversations.service import ConversationService
 
 
 def test_simultaneous_first_messages_open_one_conversation(db_url):

@@ -13,12 +13,12 @@ import pytest
 
 from actions import replies as bot
 from assist_api.assist.classifier import ensure_trained
-from gateway.conversations.service import ConversationService
-from gateway.handoffs.models import Handoff, HandoffReason
-from gateway.handoffs.service import HandoffService, handoff_json
 from config.settings import Settings
 from db.engine import session_factory
 from db.migrate import upgrade
+from gateway.conversations.service import ConversationService
+from gateway.handoffs.models import Handoff, HandoffReason
+from gateway.handoffs.service import HandoffService, handoff_json
 
 BROADBAND = ("broadband-006", "宽带老是掉线怎么办", 0.91)
 BILL = ("billing-001", "怎么查询话费", 0.88)

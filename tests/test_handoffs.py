@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from gateway.conversations.models import Conversation
-from gateway.conversations.service import ConversationNotFound, ConversationService
-from gateway.handoffs.models import Handoff, HandoffEvent, HandoffReason
-from gateway.handoffs.service import HandoffConflict, HandoffNotFound, HandoffService
 from config.settings import Settings
 from db.base import utcnow
 from db.engine import session_factory
 from db.migrate import upgrade
+from gateway.conversations.models import Conversation
+from gateway.conversations.service import ConversationNotFound, ConversationService
+from gateway.handoffs.models import Handoff, HandoffEvent, HandoffReason
+from gateway.handoffs.service import HandoffConflict, HandoffNotFound, HandoffService
 
 LABELS = {
     "category": {"billing", "plan", "network", "broadband", "number", "device", "roaming", "security",

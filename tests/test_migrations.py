@@ -12,14 +12,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, select, text
 
-from assist_api.auth.keys import KeyStore, Role, hash_key
 from assist_api.assist.templates import TemplateStore
-from gateway.conversations.service import ConversationService
-from gateway.handoffs.models import HandoffReason
-from gateway.handoffs.service import HandoffService, handoff_json
+from assist_api.auth.keys import KeyStore, Role, hash_key
 from config.settings import Settings
 from db.engine import get_engine, session_factory
 from db.migrate import alembic_config, is_up_to_date, upgrade
+from gateway.conversations.service import ConversationService
+from gateway.handoffs.models import HandoffReason
+from gateway.handoffs.service import HandoffService, handoff_json
 from kb.store import KBStore
 
 PREVIOUS_RELEASE = "0003"

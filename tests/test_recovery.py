@@ -10,14 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from gateway.conversations.models import Conversation, ConversationState
-from gateway.conversations.recovery import UnansweredRecovery
-from gateway.conversations.service import ConversationService
-from gateway.handoffs import replies
 from common.observability import metrics
 from db.base import utcnow
 from db.engine import session_factory
 from db.migrate import upgrade
+from gateway.conversations.models import Conversation, ConversationState
+from gateway.conversations.recovery import UnansweredRecovery
+from gateway.conversations.service import ConversationService
+from gateway.handoffs import replies
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
-from gateway.conversations.service import ConversationService
-from gateway.conversations.turns import BotTurn, decision_of
 from config.settings import Settings
 from db.engine import session_factory
+from gateway.conversations.service import ConversationService
+from gateway.conversations.turns import BotTurn, decision_of
 from tests import reports_fixture as fx
 
 DAY = {"start": "2026-10-12", "end": "2026-10-12"}
@@ -201,9 +201,9 @@ def test_unanswered_clusters_follow_the_reports_date_range(service_clock, api, m
 
     from sqlalchemy import update
 
-    from gateway.conversations.models import Message
     from assist_api.reports import unanswered
     from assist_api.reports.period import local_today
+    from gateway.conversations.models import Message
 
     monkeypatch.setattr(unanswered, "load_encoder", lambda path: CharGrams())
     sessions = session_factory(api.url)

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, text as sql
+from sqlalchemy import inspect
+from sqlalchemy import text as sql
 
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
-from common.observability.logs import JsonFormatter
 from assist_api.security.headers import PAGE_CSP
 from assist_api.security.rate_limit import REFUSED, TokenBucketLimiter
+from common.observability.logs import JsonFormatter
 from config.settings import Settings
 from db.engine import get_engine, session_factory
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.handoffs.service_levels import ServiceLevels
 from config.settings import Settings
+from gateway.handoffs.service_levels import ServiceLevels
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -22,11 +22,11 @@ from sqlalchemy import update
 
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
-from gateway.handoffs.models import Handoff
-from gateway.handoffs.waiting import WaitingRoom
 from config.settings import Settings
 from db.base import utcnow
 from db.engine import session_factory
+from gateway.handoffs.models import Handoff
+from gateway.handoffs.waiting import WaitingRoom
 
 WEB = "/api/channels/web"
 LEAVE = {"title": "留言", "payload": "/leave_message"}

@@ -14,17 +14,27 @@ from pathlib import Path
 import pytest
 import xmltodict
 from fastapi.testclient import TestClient
+from sqlalchemy import text as sql
 from starlette.concurrency import run_in_threadpool
 
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
-from gateway.channels.wechat.channel import TEXT_ONLY, WELCOME
-from gateway.handoffs.models import HandoffReason
 from config.settings import Settings
 from db.engine import get_engine, session_factory
-from sqlalchemy import text as sql
-from tests.wechat_fake import (AES_KEY, APP_ID, SECRET, TOKEN, FakeWeChatAPI, WeChatPush, event_xml,
-                               image_xml, sign, text_xml)
+from gateway.channels.wechat.channel import TEXT_ONLY, WELCOME
+from gateway.handoffs.models import HandoffReason
+from tests.wechat_fake import (
+    AES_KEY,
+    APP_ID,
+    SECRET,
+    TOKEN,
+    FakeWeChatAPI,
+    WeChatPush,
+    event_xml,
+    image_xml,
+    sign,
+    text_xml,
+)
 
 URL = "/api/channels/wechat"
 BUDGET_S = 1.0

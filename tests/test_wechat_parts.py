@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 import xmltodict
 
+from db.engine import session_factory
+from db.migrate import upgrade
 from gateway.channels.wechat import xmlsafe
 from gateway.channels.wechat.client import DeliveryError
 from gateway.channels.wechat.inbox import Inbox
 from gateway.channels.wechat.outbox import Outbox
 from gateway.channels.wechat.security import NonceGuard, Refused, check_timestamp
 from gateway.channels.wechat.text import choose, flatten_markdown, render, split
-from db.engine import session_factory
-from db.migrate import upgrade
 from tests.wechat_fake import text_xml
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from gateway.handoffs.models import Handoff
 from common.observability import metrics
 from db.base import utcnow
+from gateway.handoffs.models import Handoff
 
 OPEN = ("queued", "assigned", "in_progress", "resolved")
 

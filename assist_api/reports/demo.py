@@ -17,13 +17,13 @@ import yaml
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assist_api.editor.unanswered import CLARIFY_PREFIX, NO_ANSWER_PREFIX
+from assist_api.reports.period import Period
+from db.base import utcnow
 from gateway.conversations.csat import CsatRating
 from gateway.conversations.models import AnswerFeedback, Conversation, Message
 from gateway.conversations.turns import BotTurn
-from assist_api.editor.unanswered import CLARIFY_PREFIX, NO_ANSWER_PREFIX
 from gateway.handoffs.models import Handoff, HandoffEvent
-from assist_api.reports.period import Period
-from db.base import utcnow
 from kb.models import KBEntry
 
 ID_PREFIX = "demo"

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
-from gateway.handoffs.replies import local_time
 from assist_api.routes.validation import plain_text
+from gateway.handoffs.replies import local_time
 
 router = APIRouter(prefix="/api/assist", tags=["agent assist"])
 

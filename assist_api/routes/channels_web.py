@@ -8,10 +8,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from gateway.conversations import stream_token
-from gateway.conversations.service import ConversationNotFound
 from assist_api.routes.validation import plain_text
 from assist_api.security import rate_limit
+from gateway.conversations import stream_token
+from gateway.conversations.service import ConversationNotFound
 
 router = APIRouter(prefix="/api/channels/web", tags=["web channel"])
 

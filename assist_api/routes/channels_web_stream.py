@@ -7,11 +7,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from assist_api.security import rate_limit
 from gateway.conversations import stream_token
 from gateway.conversations.csat import CsatRefused
 from gateway.conversations.live import ConversationWatch, paced
 from gateway.conversations.service import ConversationNotFound
-from assist_api.security import rate_limit
 
 router = APIRouter(prefix="/api/channels/web", tags=["web channel"])
 

@@ -16,11 +16,11 @@ from wechatpy.replies import create_reply
 
 from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
+from db.engine import session_factory
 from gateway.channels.wechat import xmlsafe
 from gateway.channels.wechat.codec import SafeModeUnavailable
 from gateway.channels.wechat.security import Refused, body_hash, check_timestamp, verify_signature
 from gateway.channels.wechat.service import WeChatService, build
-from db.engine import session_factory
 
 log = logging.getLogger("wechat")
 

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from assist_api.auth.dependencies import require
 from assist_api.auth.keys import Principal, Role
-from gateway.handoffs.replies import resolution_check
 from assist_api.routes.validation import plain_text
+from gateway.handoffs.replies import resolution_check
 from gateway.handoffs.service import HandoffConflict, HandoffNotFound
 
 router = APIRouter(prefix="/api", tags=["handoffs"])

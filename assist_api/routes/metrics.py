@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from common.observability import metrics
 from assist_api.observability.state_gauges import refresh
+from common.observability import metrics
 
 router = APIRouter(tags=["health"])
 

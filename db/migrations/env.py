@@ -5,7 +5,6 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from db.base import Base
 # Every component's tables, so autogenerate sees the whole schema.
 import assist_api.assist.templates  # noqa: F401
 import assist_api.auth.models  # noqa: F401
@@ -15,6 +14,7 @@ import gateway.conversations.models  # noqa: F401
 import gateway.conversations.turns  # noqa: F401
 import gateway.handoffs.models  # noqa: F401
 import kb.models  # noqa: F401
+from db.base import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,9 +8,9 @@ from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from db.base import Base, UTCDateTime, utcnow
 from gateway.conversations.models import Conversation, ConversationState
 from gateway.handoffs.models import Handoff
-from db.base import Base, UTCDateTime, utcnow
 
 
 class CsatRating(Base):

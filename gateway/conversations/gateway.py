@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
-from starlette.concurrency import run_in_threadpool
 
+from common.observability import metrics
+from common.observability.context import CONVERSATION_ID, METADATA_KEY, request_id
 from gateway.conversations.models import ConversationState
 from gateway.conversations.pii import mask_pii
 from gateway.conversations.rasa_client import RasaClient, RasaUnavailable
@@ -19,8 +20,7 @@ from gateway.handoffs import replies
 from gateway.handoffs.models import HandoffReason
 from gateway.handoffs.service import HandoffService
 from gateway.handoffs.waiting import WaitingRoom
-from common.observability import metrics
-from common.observability.context import CONVERSATION_ID, METADATA_KEY, request_id
+from gateway.threads import run_in_threadpool
 
 log = logging.getLogger("gateway")
 

@@ -13,9 +13,8 @@ import json
 import time
 from typing import Any, AsyncIterator, Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
-
 from gateway.conversations.service import ConversationNotFound, ConversationService
+from gateway.threads import run_in_threadpool
 
 QUEUE_CHECK_S = 2.0
 

@@ -17,12 +17,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
-from gateway.conversations.models import Conversation, ConversationState, Message
-from gateway.handoffs import replies
 from common.observability import metrics
 from db.base import utcnow
+from gateway.conversations.models import Conversation, ConversationState, Message
+from gateway.handoffs import replies
+from gateway.threads import run_in_threadpool
 
 log = logging.getLogger("gateway.recovery")
 

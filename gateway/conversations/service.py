@@ -13,11 +13,11 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from common.observability import metrics
+from db.base import utcnow
 from gateway.conversations.models import AnswerFeedback, Conversation, ConversationState, Message
 from gateway.conversations.pii import mask_pii
 from gateway.conversations.turns import record_turn
-from common.observability import metrics
-from db.base import utcnow
 
 
 class ConversationNotFound(LookupError):

@@ -8,13 +8,11 @@ stream starts again with a snapshot, the case stream where it stopped (`Last-Eve
 
 from __future__ import annotations
 
-
-
+from db.base import utcnow
 from gateway.conversations.live import event
 from gateway.conversations.service import ConversationService
 from gateway.handoffs.models import Handoff
 from gateway.handoffs.service import HandoffService, sla_state
-from db.base import utcnow
 
 
 def _fingerprint(h: Handoff) -> tuple:

@@ -34,8 +34,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gateway.conversations.turns import HELPFUL_PAYLOAD, decision_of
 from assist_api.editor.unanswered import UNHELPFUL_PAYLOAD
+from gateway.conversations.turns import HELPFUL_PAYLOAD, decision_of
 from gateway.handoffs.replies import HUMAN_REQUEST_TEXTS
 
 # The customer says the answer did not work: the issue stays open.

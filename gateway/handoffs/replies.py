@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.handoffs.service_levels import ServiceLevels
 from db.base import utcnow
+from gateway.handoffs.service_levels import ServiceLevels
 
 # What customers type to ask for a person; the gateway honours them even without the bot, and
 # they are left out of the record's "customer's own words".

@@ -10,9 +10,12 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from common import triage
+from common.observability import metrics
+from config.settings import Settings
+from db.base import utcnow
 from gateway.conversations.models import Conversation, ConversationState, Message
 from gateway.conversations.service import ConversationNotFound, ConversationService
-from common import triage
 from gateway.handoffs.models import (
     Handoff,
     HandoffEvent,
@@ -21,9 +24,6 @@ from gateway.handoffs.models import (
 )
 from gateway.handoffs.open_issue import open_issue
 from gateway.handoffs.service_levels import ServiceLevels
-from common.observability import metrics
-from config.settings import Settings
-from db.base import utcnow
 
 BOTTLENECK = {
     HandoffReason.user_request: "客户主动要求人工服务",

@@ -23,14 +23,14 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
+from config.settings import Settings
+from db.base import utcnow
 from gateway.conversations.service import ConversationService
 from gateway.handoffs import replies
 from gateway.handoffs.models import Handoff, HandoffStatus
 from gateway.handoffs.service import HandoffService
-from config.settings import Settings
-from db.base import utcnow
+from gateway.threads import run_in_threadpool
 
 log = logging.getLogger("gateway.waiting")
 

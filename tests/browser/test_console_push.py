@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from gateway.handoffs.models import Handoff
 from db.base import utcnow
 from db.engine import session_factory
+from gateway.handoffs.models import Handoff
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

@@ -10,13 +10,12 @@ from datetime import timedelta
 import pytest
 import xmltodict
 from fastapi.testclient import TestClient
-
 from sqlalchemy import update
 
 from assist_api.app import create_app
-from gateway.handoffs.models import Handoff
 from config.settings import Settings
 from db.base import utcnow
+from gateway.handoffs.models import Handoff
 from tests.wechat_fake import AES_KEY, APP_ID, SECRET, TOKEN, FakeWeChatAPI, WeChatPush, text_xml
 
 pytestmark = pytest.mark.e2e

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from gateway.channels.wechat import text as wxtext
 from gateway.channels.wechat.inbox import Inbox, dedup_key
 from gateway.channels.wechat.outbox import DeliveryWorker
 from gateway.conversations.models import Conversation, ConversationState, Message
+from gateway.threads import run_in_threadpool
 
 log = logging.getLogger("wechat")
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.base import utcnow
 from gateway.channels.wechat.models import WeChatInbound
 from gateway.channels.wechat.outbox import Outbox
-from db.base import utcnow
 
 
 def dedup_key(message) -> str:

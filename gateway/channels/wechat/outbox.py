@@ -13,12 +13,12 @@ from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
+from db.base import utcnow
 from gateway.channels.wechat.client import DeliveryError
 from gateway.channels.wechat.models import WeChatOutbound
 from gateway.channels.wechat.text import split
-from db.base import utcnow
+from gateway.threads import run_in_threadpool
 
 log = logging.getLogger("wechat.delivery")
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from gateway.channels.wechat.models import WeChatNonce
 from db.base import utcnow
+from gateway.channels.wechat.models import WeChatNonce
 
 
 class Refused(Exception):

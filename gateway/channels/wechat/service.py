@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.settings import Settings
 from gateway.channels.wechat.channel import CHANNEL, WeChatChannel
 from gateway.channels.wechat.client import WeChatAPI
 from gateway.channels.wechat.codec import Codec
@@ -15,7 +16,6 @@ from gateway.channels.wechat.outbox import DeliveryWorker, Outbox
 from gateway.channels.wechat.security import NonceGuard
 from gateway.channels.wechat.text import render
 from gateway.conversations.models import Conversation, Message
-from config.settings import Settings
 
 
 @dataclass
