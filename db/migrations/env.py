@@ -5,19 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-# Every component's tables, so autogenerate sees the whole schema.
-import assist_api.assist.templates  # noqa: F401
-import assist_api.auth.models  # noqa: F401
-import gateway.channels.wechat.models  # noqa: F401
-import gateway.conversations.csat  # noqa: F401
-import gateway.conversations.models  # noqa: F401
-import gateway.conversations.turns  # noqa: F401
-import gateway.handoffs.models  # noqa: F401
-import kb.models  # noqa: F401
-from db.base import Base
+# Every table of the platform, through one registry. Migrations sit above every layer (they must
+# see the whole schema), so env.py imports the top layer's registry, `assist_api.models`, which
+# pulls in gateway.models and kb.models below it; each package lists its own tables once.
+from assist_api.models import metadata as target_metadata
 
 config = context.config
-target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:
