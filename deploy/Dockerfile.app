@@ -3,8 +3,10 @@ FROM python:3.11-slim-bookworm
 WORKDIR /app
 COPY pyproject.toml ./
 COPY config config
+COPY common common
 COPY db db
 COPY kb kb
+COPY gateway gateway
 COPY assist_api assist_api
 COPY actions actions
 COPY stack stack
