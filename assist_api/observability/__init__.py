@@ -1,1 +1,2 @@
-"""Prometheus metrics, request ids and structured JSON logs shared by the gateway and the action server."""
+"""The HTTP side of observability: the request middleware and the state gauges the /metrics route
+refreshes. The metrics, request ids and JSON logs themselves live in common.observability."""
