@@ -18,17 +18,16 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from config.settings import Settings
+from db.migrate import upgrade
+from kb.evaluation import read_queries
+from kb.interchange import parse_file
+from kb.search.indexer import open_engine
+from kb.store import KBStore
+from stack.local import free_port
+from stack.supervisor import healthy
 
-from config.settings import Settings  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from kb.evaluation import read_queries  # noqa: E402
-from kb.interchange import parse_file  # noqa: E402
-from kb.search.indexer import open_engine  # noqa: E402
-from kb.store import KBStore  # noqa: E402
-from stack.local import free_port  # noqa: E402
-from stack.supervisor import healthy  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def stats(samples: list[float]) -> dict:

@@ -15,22 +15,20 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+from assist_api.assist.classifier import DATA_DIR, FIELDS, ensure_trained, read_rows
+from assist_api.assist.config import load_config
+from assist_api.assist.suggest import Suggester
+from assist_api.assist.templates import TemplateStore
+from config.settings import Settings
+from db.engine import session_factory
+from db.migrate import upgrade
+from kb.interchange import parse_file
+from kb.search.indexer import open_engine
+from kb.store import KBStore
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score  # noqa: E402
-
-from assist_api.assist.classifier import DATA_DIR, FIELDS, ensure_trained, read_rows  # noqa: E402
-from assist_api.assist.config import load_config  # noqa: E402
-from assist_api.assist.suggest import Suggester  # noqa: E402
-from assist_api.assist.templates import TemplateStore  # noqa: E402
-from config.settings import Settings  # noqa: E402
-from db.engine import session_factory  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from kb.interchange import parse_file  # noqa: E402
-from kb.search.indexer import open_engine  # noqa: E402
-from kb.store import KBStore  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> dict:

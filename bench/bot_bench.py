@@ -25,10 +25,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from stack.local import start_local_stack
 
-from stack.local import start_local_stack  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # A conversation that stays with the bot: greeting, FAQ answers, a clarify, thanks, goodbye.
 TURNS = [

@@ -28,19 +28,17 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from config.settings import Settings
+from kb.evaluation import read_queries
+from kb.interchange import parse_file
+from kb.search.dense import DenseRetriever
+from kb.search.encoder import load_encoder
+from kb.search.engine import SearchEngine
+from kb.search.vector_index import HnswParams, VectorIndex
+from kb.text.normalize import normalize
+from kb.text.tokenize import words
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from config.settings import Settings  # noqa: E402
-from kb.evaluation import read_queries  # noqa: E402
-from kb.interchange import parse_file  # noqa: E402
-from kb.search.dense import DenseRetriever  # noqa: E402
-from kb.search.encoder import load_encoder  # noqa: E402
-from kb.search.engine import SearchEngine  # noqa: E402
-from kb.search.vector_index import HnswParams, VectorIndex  # noqa: E402
-from kb.text.tokenize import words  # noqa: E402
-from kb.text.normalize import normalize  # noqa: E402
-
 EVAL_FILE = ROOT / "kb" / "demo" / "eval" / "test.jsonl"
 
 

@@ -21,15 +21,14 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+from sentence_transformers import SentenceTransformer
+
+from kb.embedding import MODEL_DIR, encode_texts
+from kb.embedding.datasets import DEFAULT_DATASETS, eval_sets
+from kb.embedding.evaluate import lexical_scores, spearman_scores
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-from sentence_transformers import SentenceTransformer  # noqa: E402
-
-from kb.embedding import MODEL_DIR, encode_texts  # noqa: E402
-from kb.embedding.datasets import DEFAULT_DATASETS, eval_sets  # noqa: E402
-from kb.embedding.evaluate import lexical_scores, spearman_scores  # noqa: E402
 
 # Published Spearman ×100 (not measured here), as supplied with the task from the models'
 # reported evaluations (text2vec / m3e model cards); they were not re-checked offline.

@@ -22,17 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from config.settings import Settings
+from db.migrate import upgrade
+from kb.evaluation import read_queries
+from kb.interchange import parse_file
+from kb.search.indexer import open_engine
+from kb.store import KBStore
+from kb.tuning import C_GRID, CANDIDATES_PER_QUERY, out_of_fold_ranked, query_folds
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from config.settings import Settings  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from kb.evaluation import read_queries  # noqa: E402
-from kb.interchange import parse_file  # noqa: E402
-from kb.search.indexer import open_engine  # noqa: E402
-from kb.store import KBStore  # noqa: E402
-from kb.tuning import C_GRID, CANDIDATES_PER_QUERY, out_of_fold_ranked, query_folds  # noqa: E402
-
 DEV = ROOT / "kb" / "demo" / "eval" / "dev.jsonl"
 CONFIGS = {"lexical": {"dense_search": False}, "dense": {"lexical_search": False}, "hybrid": {}}
 

@@ -20,18 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from config.settings import Settings
+from db.migrate import upgrade
+from kb.embedding import GENERAL_MODEL_DIR
+from kb.evaluation import evaluate, read_queries
+from kb.interchange import parse_file
+from kb.search.indexer import open_engine
+from kb.store import KBStore
+from kb.tuning import tune
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from config.settings import Settings  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from kb.embedding import GENERAL_MODEL_DIR  # noqa: E402
-from kb.evaluation import evaluate, read_queries  # noqa: E402
-from kb.interchange import parse_file  # noqa: E402
-from kb.search.indexer import open_engine  # noqa: E402
-from kb.store import KBStore  # noqa: E402
-from kb.tuning import tune  # noqa: E402
-
 EVAL_DIR = ROOT / "kb" / "demo" / "eval"
 REPORTED = ("recall@1", "recall@3", "mrr", "oos_recall", "oos_precision", "answer_precision",
             "decisions", "decisions_in_scope", "latency_ms", "thresholds")

@@ -22,11 +22,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from stack.cluster import start_cluster
+from stack.faults import FAULT_SUITE_ENV, run_fault_suite
 
-from stack.cluster import start_cluster  # noqa: E402
-from stack.faults import FAULT_SUITE_ENV, run_fault_suite  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:

@@ -37,13 +37,11 @@ from pathlib import Path
 
 import psutil
 
+from stack.cluster import Cluster, start_cluster
+from stack.customers import Customers, latency_summary
+from stack.local import start_local_stack
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from stack.cluster import Cluster, start_cluster  # noqa: E402
-from stack.customers import Customers, latency_summary  # noqa: E402
-from stack.local import start_local_stack  # noqa: E402
-
 SELF = "load generator"  # this process: its children are the services, counted on their own
 LOAD_ENV = {"CS_RATE_LIMIT_IP_BURST": "1000000", "CS_RATE_LIMIT_IP_PER_S": "1000000"}
 

@@ -17,11 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from config.settings import get_settings
+from stack.rasa_model import BOT_DIR, DATA_DIR, rasa_bin, rasa_env, write_kb_faq_examples
 
-from config.settings import get_settings  # noqa: E402
-from stack.rasa_model import BOT_DIR, DATA_DIR, rasa_bin, rasa_env, write_kb_faq_examples  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def rasa(*args: str, cwd: Path) -> None:

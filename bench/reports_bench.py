@@ -20,21 +20,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
+from assist_api.app import create_app
+from assist_api.auth.keys import KeyStore, Role
+from assist_api.reports import demo
+from assist_api.reports.period import Period
+from config.settings import Settings
+from db.engine import session_factory
+from db.migrate import upgrade
+from kb.interchange import parse_file
+from kb.store import KBStore
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from fastapi.testclient import TestClient  # noqa: E402
-
-from assist_api.app import create_app  # noqa: E402
-from assist_api.auth.keys import KeyStore, Role  # noqa: E402
-from assist_api.reports import demo  # noqa: E402
-from assist_api.reports.period import Period  # noqa: E402
-from config.settings import Settings  # noqa: E402
-from db.engine import session_factory  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from kb.interchange import parse_file  # noqa: E402
-from kb.store import KBStore  # noqa: E402
-
 MONTH = {"start": "2026-10-01", "end": "2026-10-31", "granularity": "day"}
 
 

@@ -20,16 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from config.settings import Settings
+from db.migrate import upgrade
+from kb.evaluation import evaluate, read_queries
+from kb.interchange import parse_file
+from kb.search.indexer import rebuild
+from kb.store import KBStore
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from config.settings import Settings  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from kb.evaluation import evaluate, read_queries  # noqa: E402
-from kb.interchange import parse_file  # noqa: E402
-from kb.search.indexer import rebuild  # noqa: E402
-from kb.store import KBStore  # noqa: E402
-
 EVAL_DIR = ROOT / "kb" / "demo" / "eval"
 
 

@@ -28,12 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from config.settings import get_settings
+from stack.local import start_local_stack
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from config.settings import get_settings  # noqa: E402
-from stack.local import start_local_stack  # noqa: E402
-
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TURNS = ["你好", "宽带老是掉线怎么办", "话费余额怎么查", "出国前怎么开通国际漫游", "光猫上的红灯一直闪是什么意思",
