@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from common.observability import metrics
 from db.base import utcnow
 from gateway.handoffs.models import Handoff
+from kb.search.live import LiveEngine
 
 OPEN = ("queued", "assigned", "in_progress", "resolved")
 
 
-def refresh(state: Any) -> None:
+def refresh(sessions: sessionmaker[Session], search: LiveEngine | None = None) -> None:
     now = utcnow()
-    with state.sessions() as session:
+    with sessions() as session:
         by_status = dict(session.execute(
             select(Handoff.status, func.count()).where(Handoff.status.in_(OPEN)).group_by(Handoff.status)).all())
         late_reply = and_(Handoff.first_response_at.is_(None), Handoff.first_response_due < now)
@@ -33,7 +33,6 @@ def refresh(state: Any) -> None:
         reply, resolution = seen.get(priority, (0, 0))
         metrics.SLA_BREACHED.labels(priority, "first_response").set(reply)
         metrics.SLA_BREACHED.labels(priority, "resolution").set(resolution)
-    search = getattr(state, "search", None)
     if search is not None:
         revision = search.get().revision
         if revision is not None:

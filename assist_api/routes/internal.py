@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
 from assist_api.auth.dependencies import require_service
+from assist_api.deps import ConversationsDep, HandoffsDep
+from assist_api.schemas.common import Stored
+from assist_api.schemas.handoffs import HandoffCreatedOut, HandoffStatusOut
 from gateway.conversations.service import ConversationNotFound
 from gateway.handoffs.models import HandoffReason
 from gateway.handoffs.replies import handoff_confirmation
@@ -34,10 +37,10 @@ class HandoffRequest(BaseModel):
     category_confidence: float = 0.0
 
 
-@router.post("/handoffs")
-def create_handoff(body: HandoffRequest, request: Request) -> dict:
-    """Action server only: create (or, when retried, return) the conversation's escalation record and the text to tell the customer."""
-    service = request.app.state.handoffs
+@router.post("/handoffs", response_model=HandoffCreatedOut)
+def create_handoff(body: HandoffRequest, service: HandoffsDep) -> dict[str, Any]:
+    """Action server only: create (or, when retried, return) the conversation's escalation record
+    and the text to tell the customer."""
     try:
         outcome = service.create(
             body.conversation_id, HandoffReason(body.reason),
@@ -57,10 +60,9 @@ def create_handoff(body: HandoffRequest, request: Request) -> dict:
     }
 
 
-@router.get("/conversations/{conversation_id}/handoff")
-def handoff_status(conversation_id: str, request: Request) -> dict:
+@router.get("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut)
+def handoff_status(conversation_id: str, service: HandoffsDep) -> dict[str, Any]:
     """Action server only: the conversation's (or else the customer's latest) handoff status."""
-    service = request.app.state.handoffs
     # This conversation's record, else the customer's latest one (they may ask in a new chat).
     handoff = service.for_conversation(conversation_id) or service.latest_for_customer_of(conversation_id)
     if handoff is None:
@@ -82,11 +84,11 @@ class Feedback(BaseModel):
     helpful: bool
 
 
-@router.post("/feedback")
-def feedback(body: Feedback, request: Request) -> dict:
+@router.post("/feedback", response_model=Stored)
+def feedback(body: Feedback, conversations: ConversationsDep) -> Stored:
     """Action server only: store a 有帮助 / 没帮助 mark on a KB answer."""
     try:
-        request.app.state.conversations.record_feedback(body.conversation_id, body.entry_id, body.helpful)
+        conversations.record_feedback(body.conversation_id, body.entry_id, body.helpful)
     except ConversationNotFound:
         raise HTTPException(404, "no such conversation") from None
-    return {"ok": True}
+    return Stored(ok=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from assist_api.deps import SearchEngineDep, StoreDep
+from assist_api.schemas.kb import EntryRecordOut, EntryStatus
 from kb.schema import to_record
 from kb.search.engine import QueryError
 from kb.store import EntryNotFound
@@ -34,9 +36,9 @@ class SearchReply(BaseModel):
 
 
 @router.post("/search", response_model=SearchReply)
-def search(body: SearchRequest, request: Request) -> SearchReply:
-    """Search the published KB: ranked entries with scores, calibrated confidences and the bot's decision (answer / clarify / handoff)."""
-    engine = request.app.state.search.get()
+def search(body: SearchRequest, engine: SearchEngineDep) -> SearchReply:
+    """Search the published KB: ranked entries with scores, calibrated confidences and the bot's
+    decision (answer / clarify / handoff)."""
     try:
         response = engine.search(body.query, top_k=body.top_k)
     except QueryError as exc:
@@ -50,21 +52,21 @@ def search(body: SearchRequest, request: Request) -> SearchReply:
     )
 
 
-@router.get("/entries")
+@router.get("/entries", response_model=list[EntryRecordOut])
 def list_entries(
-    request: Request,
-    status: Literal["draft", "review", "published", "archived"] | None = Query("published"),
+    store: StoreDep,
+    status: Annotated[EntryStatus | None, Query()] = "published",
     category: str | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """List KB entries (published by default), optionally by category."""
-    return [to_record(e) for e in request.app.state.store.list_entries(status=status, category=category)]
+    return [to_record(e) for e in store.list_entries(status=status, category=category)]
 
 
-@router.get("/entries/{entry_id}")
-def get_entry(entry_id: str, request: Request) -> dict:
+@router.get("/entries/{entry_id}", response_model=EntryRecordOut)
+def get_entry(entry_id: str, store: StoreDep) -> dict[str, Any]:
     """One published KB entry in the interchange format; 404 for unknown or unpublished ids."""
     try:
-        entry = request.app.state.store.get(entry_id)
+        entry = store.get(entry_id)
     except EntryNotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     if entry.status != "published":

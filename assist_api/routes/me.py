@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, HTTPException, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, status
 from pydantic import BaseModel, Field
 
 from assist_api.auth.dependencies import _bearer
+from assist_api.deps import KeysDep
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -16,11 +19,11 @@ class Me(BaseModel):
 
 
 @router.get("/me", response_model=Me)
-def whoami(request: Request, authorization: str | None = Header(default=None),
-           x_api_key: str | None = Header(default=None)) -> Me:
+def whoami(keys: KeysDep, authorization: Annotated[str | None, Header()] = None,
+           x_api_key: Annotated[str | None, Header()] = None) -> Me:
     """The name and role of the API key presented (any role); 401 without a valid key."""
     key = _bearer(authorization, x_api_key)
-    principal = request.app.state.keys.verify(key) if key else None
+    principal = keys.verify(key) if key else None
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or missing credentials",
                             headers={"WWW-Authenticate": "Bearer"})

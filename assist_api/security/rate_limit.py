@@ -4,8 +4,8 @@ With `redis_url` set the buckets live in Redis, one Lua script per request, so e
 replica behind the balancer counts against the same buckets. Without it they live in this
 process's memory (the one-machine default).
 
-Used by the routes before they store anything: `enforce(request, customer=...)` raises 429 with
-a Chinese `detail` and a `Retry-After` header, so a refused message is never stored.
+The routes use it through `assist_api.deps.RateLimited` (a dependency, so it runs before the
+handler stores anything): over the rate, 429 with a Chinese `detail` and a `Retry-After` header.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from fastapi import HTTPException, Request
+
+from config.settings import Settings
 
 REFUSED = "请求过于频繁，请稍后再试。"
 
@@ -53,12 +57,18 @@ class TokenBucketLimiter:
             return 0.0
 
 
+class Limiter(Protocol):
+    """Token buckets in this process (TokenBucketLimiter) or in Redis (RedisTokenBucketLimiter)."""
+
+    def acquire(self, limits: list[tuple[str, float, float]]) -> float: ...
+
+
 _CREATE_LOCK = threading.Lock()
 
 
-def limiter_for(app):
+def limiter_for(app: Any) -> Limiter:
     """The app's limiter (one per app, created on first use)."""
-    limiter = getattr(app.state, "rate_limiter", None)
+    limiter: Limiter | None = getattr(app.state, "rate_limiter", None)
     if limiter is None:
         with _CREATE_LOCK:
             limiter = getattr(app.state, "rate_limiter", None)
@@ -74,8 +84,7 @@ def limiter_for(app):
     return limiter
 
 
-def client_ip(request: Request) -> str:
-    settings = request.app.state.settings
+def client_ip(request: Request, settings: Settings) -> str:
     if settings.rate_limit_trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for")
         if forwarded:  # the proxy appends the address it saw: the last entry is the one to trust
@@ -83,21 +92,30 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def enforce(request: Request, customer: str | None = None, ip: bool = True) -> None:
-    """Refuse with 429 when this client IP (if `ip`) or this customer is over its rate."""
-    settings = request.app.state.settings
-    if not settings.rate_limit_enabled:
-        return
-    limits = []
-    if ip:
-        limits.append((f"ip:{client_ip(request)}", settings.rate_limit_ip_burst, settings.rate_limit_ip_per_s))
-    if customer is not None:
-        limits.append((f"customer:{customer}", settings.rate_limit_customer_burst,
-                       settings.rate_limit_customer_per_s))
-    wait = limiter_for(request.app).acquire(limits)
-    if wait > 0:
-        retry = max(1, math.ceil(wait)) if math.isfinite(wait) else 3600
-        raise HTTPException(429, REFUSED, headers={"Retry-After": str(retry)})
+@dataclass(frozen=True)
+class RateGate:
+    """One request's buckets: its client IP's and, when named, a customer's."""
+
+    settings: Settings
+    limiter: Limiter
+    ip_address: str
+
+    def check(self, customer: str | None = None, ip: bool = True) -> None:
+        """Refuse with 429 when this client IP (if `ip`) or this customer is over its rate; both
+        buckets are charged together or not at all."""
+        settings = self.settings
+        if not settings.rate_limit_enabled:
+            return
+        limits = []
+        if ip:
+            limits.append((f"ip:{self.ip_address}", settings.rate_limit_ip_burst, settings.rate_limit_ip_per_s))
+        if customer is not None:
+            limits.append((f"customer:{customer}", settings.rate_limit_customer_burst,
+                           settings.rate_limit_customer_per_s))
+        wait = self.limiter.acquire(limits)
+        if wait > 0:
+            retry = max(1, math.ceil(wait)) if math.isfinite(wait) else 3600
+            raise HTTPException(429, REFUSED, headers={"Retry-After": str(retry)})
 
 
 # For the routes' OpenAPI `responses`.
