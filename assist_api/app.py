@@ -29,6 +29,7 @@ from assist_api.routes import (
     internal,
     kb,
     kb_editor,
+    labels,
     me,
     reports,
     templates,
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(agent_streams.router)  # first: /api/handoffs/events is no handoff id
     for module in (health, kb, channels_web, channels_web_stream, handoffs, assist, templates, internal,
-                   me, kb_editor, ui):
+                   me, kb_editor, labels, ui):
         app.include_router(module.router)
     app.include_router(channels_wechat.router)  # WeChat official account (own lifespan)
     app.include_router(reports.router)  # supervisor reports, unanswered-question mining

@@ -54,6 +54,7 @@ POLICY: dict[tuple[str, str], object] = {
     ("GET", "/reports"): PUBLIC, ("GET", "/widget.js"): PUBLIC, ("GET", "/ui"): PUBLIC,
     ("POST", "/api/kb/search"): PUBLIC, ("GET", "/api/kb/entries"): PUBLIC,
     ("GET", "/api/kb/entries/{entry_id}"): PUBLIC,
+    ("GET", "/api/labels"): PUBLIC,  # label names only: the pages load them before sign-in
     ("POST", f"{WEB}/messages"): CUSTOMER,
     ("GET", f"{WEB}/conversations/{{conversation_id}}/messages"): CUSTOMER,
     ("GET", f"{WEB}/conversations/{{conversation_id}}/events"): CUSTOMER,

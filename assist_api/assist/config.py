@@ -1,4 +1,5 @@
-"""Label sets, routing table and discouraged phrases from config/assist_labels.yaml."""
+"""Agent assist's configuration: the label sets it classifies into (common/labels.yaml, the one
+source of label names) and the routing table and discouraged phrases of config/assist_labels.yaml."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from common.labels import CLASSIFICATION, load_labels
 from config.settings import CONFIG_DIR
 
 ASSIST_CONFIG = CONFIG_DIR / "assist_labels.yaml"
@@ -38,9 +40,10 @@ def _matches(value: Any, want: Any) -> bool:
 @lru_cache(maxsize=4)
 def load_config(path: Path = ASSIST_CONFIG) -> AssistConfig:
     data = yaml.safe_load(path.read_text("utf-8"))
+    names = load_labels()
     return AssistConfig(
-        labels=data["labels"],
-        category_names=data["category_names"],
+        labels={kind: list(names.values(kind)) for kind in CLASSIFICATION},
+        category_names=names.category,
         routing=data["routing"],
         discouraged_phrases=tuple(data["discouraged_phrases"]),
     )

@@ -10,16 +10,7 @@ from typing import Any
 
 from assist_api.reports import charts
 from assist_api.reports.metrics import PRIORITIES, REASONS
-
-CATEGORY = {"billing": "话费账单", "plan": "套餐业务", "network": "手机网络", "broadband": "家庭宽带",
-            "number": "号卡业务", "device": "终端设备", "roaming": "国际漫游", "security": "安全防诈",
-            "service": "服务质量", "other": "其他业务"}
-REASON = {"user_request": "客户要求转人工", "no_answer": "知识库无答案", "unhelpful": "答案没帮助",
-          "emotion": "客户情绪激动", "urgent": "紧急故障", "complaint": "投诉"}
-PRIORITY = {"urgent": "紧急", "high": "高", "normal": "普通"}
-CHANNEL = {"web": "网页", "wechat": "微信"}
-KIND = {"clarify": "澄清", "no_answer": "无答案", "unhelpful": "没帮助", "handoff": "转人工"}
-GRANULARITY = {"day": "按日", "week": "按周", "month": "按月"}
+from common.labels import load_labels
 
 # One stylesheet for the page and the self-contained file (inlined there).
 CSS = (Path(__file__).resolve().parent.parent / "ui" / "reports.css").read_text("utf-8")
@@ -55,6 +46,7 @@ def _table(headers: list[str], rows: list[list[str]], numeric_from: int = 1) -> 
 def fragment(report: dict[str, Any], clusters: list[dict[str, Any]] | None = None) -> str:
     t = report["totals"]
     rng = report["range"]
+    label = load_labels().name  # the one source of label names, as the pages get them from /api/labels
     out = ['<div class="report">']
     if report.get("demo_conversations"):
         out.append(f'<div class="demo">本报表包含 {report["demo_conversations"]} 条演示数据（demo），'
@@ -83,7 +75,7 @@ def fragment(report: dict[str, Any], clusters: list[dict[str, Any]] | None = Non
     out.append('<h2>趋势</h2><div class="grid">')
     out.append('<div class="panel">' + charts.line_chart(
         labels, {"会话量": [s["conversations"] for s in series], "转人工": [s["handoffs"] for s in series]},
-        f'会话量（{GRANULARITY[rng["granularity"]]}）') + "</div>")
+        f'会话量（{label("granularity", rng["granularity"])}）') + "</div>")
     out.append('<div class="panel">' + charts.line_chart(
         labels, {"机器人解决率": [s["deflection_rate"] for s in series],
                  "转人工率": [s["handoff_rate"] for s in series],
@@ -95,29 +87,32 @@ def fragment(report: dict[str, Any], clusters: list[dict[str, Any]] | None = Non
     cats = report["by_category"]
     out.append('<h2>分类与转人工原因</h2><div class="grid">')
     out.append('<div class="panel">' + charts.bar_chart(
-        [(CATEGORY.get(c["category"], c["category"]), c["conversations"],
-          f'{c["conversations"]:,} · 解决率 {pct(c["deflection_rate"])}') for c in cats], "各分类会话量") + "</div>")
+        [(label("category", c["category"]), c["conversations"],
+          f'{c["conversations"]:,} · 解决率 {pct(c["deflection_rate"])}') for c in cats],
+        "各分类会话量") + "</div>")
     out.append('<div class="panel">' + charts.bar_chart(
-        [(REASON[r], t["handoffs_by_reason"][r], f'{t["handoffs_by_reason"][r]:,} · {pct(t["handoff_rate_by_reason"][r])}')
-         for r in REASONS], "转人工原因") + "</div>")
+        [(label("reason", r), t["handoffs_by_reason"][r],
+          f'{t["handoffs_by_reason"][r]:,} · {pct(t["handoff_rate_by_reason"][r])}') for r in REASONS],
+        "转人工原因") + "</div>")
     out.append("</div>")
 
     hm = report["sla_heatmap"]
     out.append('<h2>SLA</h2><div class="panel">' + charts.heat_map(
-        [PRIORITY[p] for p in hm["priorities"]], hm["periods"], hm["cells"], "首次响应 SLA 达标率（优先级 × 时间）",
-        width=1160)
+        [label("priority", p) for p in hm["priorities"]], hm["periods"], hm["cells"],
+        "首次响应 SLA 达标率（优先级 × 时间）", width=1160)
         + "</div>")
     sla_rows = []
     for p in PRIORITIES:
         fr, res = t["sla_first_response"][p], t["sla_resolution"][p]
-        sla_rows.append([PRIORITY[p], str(fr["met"]), str(fr["breached"]), str(fr["pending"]), pct(fr["compliance"]),
+        sla_rows.append([label("priority", p),
+                         str(fr["met"]), str(fr["breached"]), str(fr["pending"]), pct(fr["compliance"]),
                          str(res["met"]), str(res["breached"]), str(res["pending"]), pct(res["compliance"])])
     out.append('<div class="panel">' + _table(["优先级", "首响达标", "首响超时", "待响应", "首响达标率",
                                                "解决达标", "解决超时", "处理中", "解决达标率"], sla_rows) + "</div>")
 
     out.append('<h2>渠道</h2><div class="panel">' + _table(
         ["渠道", "会话量", "机器人解决率", "转人工率", "FCR", "首响达标率", "CSAT", "投诉率"],
-        [[CHANNEL.get(c["channel"], c["channel"]), f'{c["conversations"]:,}', pct(c["deflection_rate"]),
+        [[label("channel", c["channel"]), f'{c["conversations"]:,}', pct(c["deflection_rate"]),
           pct(c["handoff_rate"]), pct(c["fcr_rate"]), pct(c["sla_first_response_compliance"]),
           num(c["csat_avg"]), pct(c["complaint_rate"])] for c in report["by_channel"]]) + "</div>")
 
@@ -125,21 +120,24 @@ def fragment(report: dict[str, Any], clusters: list[dict[str, Any]] | None = Non
     out.append('<h2>知识库</h2><div class="grid">')
     out.append('<div class="panel"><h3>“没帮助”最多的条目</h3>' + _table(
         ["条目", "标准问题", "有帮助", "没帮助", "没帮助占比"],
-        [[e["entry_id"], e["question"] or "（已删除）", str(e["helpful"]), str(e["unhelpful"]), pct(e["unhelpful_rate"])]
-         for e in kb.get("entry_feedback", [])[:15]], numeric_from=2) + "</div>")
-    flagged = [[e["entry_id"], e["question"] or "", "没帮助过多", f'{e["unhelpful"]} 次'] for e in kb.get("flagged_unhelpful", [])]
+        [[e["entry_id"], e["question"] or "（已删除）", str(e["helpful"]), str(e["unhelpful"]),
+          pct(e["unhelpful_rate"])] for e in kb.get("entry_feedback", [])[:15]], numeric_from=2) + "</div>")
+    flagged = [[e["entry_id"], e["question"] or "", "没帮助过多", f'{e["unhelpful"]} 次']
+               for e in kb.get("flagged_unhelpful", [])]
     flagged += [[e["entry_id"], e["question"], "已过复审日期", e["review_due"]] for e in kb.get("review_overdue", [])]
-    out.append('<div class="panel"><h3>需要复审的条目</h3>' + _table(["条目", "标准问题", "原因", ""], flagged, 9) + "</div>")
+    out.append('<div class="panel"><h3>需要复审的条目</h3>'
+               + _table(["条目", "标准问题", "原因", ""], flagged, 9) + "</div>")
     out.append("</div>")
 
     if clusters is not None:
         out.append('<h2>未解答问题（按量排序的主题）</h2><div class="panel">' + _table(
             ["#", "建议标准问题", "提问量", "不同问法", "失败类型", "示例"],
             [[str(c["rank"]), c["draft"]["question"], str(c["volume"]), str(c["distinct_questions"]),
-              "、".join(f"{KIND.get(k, k)} {n}" for k, n in c["kinds"].items()),
+              "、".join(label("unanswered_kind", k) + f" {n}" for k, n in c["kinds"].items()),
               " / ".join(e["text"] for e in c["examples"][:3])] for c in clusters], 9) + "</div>")
     out.append(f'<p class="muted">生成时间 {escape(report.get("generated_at", ""))}（时区 {escape(rng["timezone"])}）。'
-               "口径：机器人解决 = 未转人工、至少回答一次且没有“没帮助”；FCR = 已解决、未重开且客户 72 小时内未再联系。</p>")
+               "口径：机器人解决 = 未转人工、至少回答一次且没有“没帮助”；"
+               "FCR = 已解决、未重开且客户 72 小时内未再联系。</p>")
     out.append("</div>")
     return "".join(out)
 

@@ -3,6 +3,7 @@ editor. Plain HTML, CSS and JavaScript from `assist_api/ui/`; no build step."""
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -32,4 +33,7 @@ def widget_script() -> RedirectResponse:
 
 
 def mount_static(app) -> None:
+    # The pages' scripts are ES modules, which browsers run only with a JavaScript type; some
+    # systems' MIME tables (a Windows registry entry) name .js text/plain.
+    mimetypes.add_type("text/javascript", ".js")
     app.mount("/ui", StaticFiles(directory=UI_DIR), name="ui")
