@@ -10,6 +10,7 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,7 +52,8 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except (CLIError, StoreError, InterchangeError, QueryError, EvalFileError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+        # Escaped: a message may name an extra such as '.[train]', which is not markup.
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(1)
     except SQLAlchemyError as exc:
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
@@ -237,11 +239,16 @@ def train(
     be refitted).
     """
     from kb.embedding import GENERAL_MODEL_DIR
-    from kb.embedding.finetune import finetune_on_pairs
     from kb.embedding.kb_pairs import entry_pairs
+    from kb.embedding.training_extra import TrainingExtraMissing, require_training_libraries
 
     with _errors():
-        settings = get_settings()
+        try:
+            require_training_libraries("kb train")
+        except TrainingExtraMissing as exc:
+            raise CLIError(str(exc)) from exc
+        from kb.embedding.finetune import finetune_on_pairs
+
         pairs = entry_pairs(_store(db).published())
         if not pairs:
             raise CLIError("no published entries: nothing to learn from")

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from kb.embedding.datasets import norm
-from kb.embedding.train import SentenceTable
+from kb.embedding.sentence_table import SentenceTable
 
 
 def _no_duplicate_batches(pairs: list[tuple[str, str]], size: int, rng: random.Random) -> list[list[tuple[str, str]]]:

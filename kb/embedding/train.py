@@ -2,6 +2,8 @@
 
     .venv/bin/python -m kb.embedding.train --out kb/embedding/model [--datasets DIR] [--seed 0]
 
+Needs the train extra (torch, sentence-transformers): pip install -e '.[train]'.
+
 Recipe: a StaticEmbedding (mean of per-token vectors; tokens are characters, optionally plus
 frequent jieba words, see kb.embedding.tokenizer) trained with two sentence-transformers losses in one
 loop: CoSENT on labelled pairs (it ranks pair similarities against each other, which is what
@@ -29,7 +31,9 @@ import torch
 
 from kb.embedding.card import write_model_card
 from kb.embedding.datasets import DEFAULT_DATASETS, DEMO_KB, TrainingData, training_data
+from kb.embedding.finetune import finetune_on_pairs
 from kb.embedding.paraphrase_pairs import CORPUS_DIR as PARAPHRASES
+from kb.embedding.sentence_table import SentenceTable
 from kb.embedding.tokenizer import build_tokenizer, build_vocab
 
 
@@ -53,21 +57,6 @@ class Recipe:
     min_char_freq: int = 1
     min_word_freq: int = 3
     max_words: int = 0  # characters only measured best; see the model card
-
-
-class SentenceTable:
-    """Every training sentence tokenised once; batches are built by concatenating id arrays."""
-
-    def __init__(self, tokenizer, sentences: list[str]):
-        self.index = {s: i for i, s in enumerate(sentences)}
-        encodings = tokenizer.encode_batch(sentences, add_special_tokens=False)
-        self.ids = [np.asarray(e.ids, dtype=np.int64) for e in encodings]
-
-    def features(self, sentences: list[str]) -> dict[str, torch.Tensor]:
-        arrays = [self.ids[self.index[s]] for s in sentences]
-        lengths = [len(a) for a in arrays]
-        offsets = np.concatenate([[0], np.cumsum(lengths[:-1])]).astype(np.int64)
-        return {"input_ids": torch.from_numpy(np.concatenate(arrays)), "offsets": torch.from_numpy(offsets)}
 
 
 def _batches(rows: list, size: int, rng: random.Random) -> list[list]:
@@ -193,7 +182,6 @@ def kb_stage(general_dir: Path, kb_file: Path, out: Path, epochs: int, seed: int
     exactly as `kb train` makes them, plus the project's cross-industry paraphrase corpus
     (kb/embedding/paraphrases) when given, so the model learns how customers of any industry
     rephrase a need, not only the demo KB's questions."""
-    from kb.embedding.finetune import finetune_on_pairs
     from kb.embedding.kb_pairs import entry_pairs
     from kb.embedding.paraphrase_pairs import group_pairs, read_groups, training_groups
     from kb.interchange import parse_file

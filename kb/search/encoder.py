@@ -87,6 +87,10 @@ class SentenceTransformerEncoder:
     """Any other sentence-transformers model (e.g. a local bge-small-zh), through torch."""
 
     def __init__(self, model_dir: Path, fingerprint: str) -> None:
+        from kb.embedding.training_extra import require_training_libraries
+
+        # Only the shipped static model runs without torch; any other model needs the train extra.
+        require_training_libraries(f"the embedding model in {model_dir} (not a single StaticEmbedding)")
         from sentence_transformers import SentenceTransformer
 
         self.model = SentenceTransformer(str(model_dir), device="cpu")
