@@ -2,13 +2,16 @@
 # `make test` runs the whole test suite. Everything else is a building block of those.
 .PHONY: setup run test lint bench clean
 
+# The runtime installs no training libraries (`make run`, the deploy images); the tests add
+# the `train` extra (some of them train models), the benchmarks the `bench` extra.
 setup:
-	@scripts/setup.sh
+	@scripts/setup.sh dev
 
 run: setup
 	@.venv/bin/python -m stack run
 
-test: setup
+test:
+	@scripts/setup.sh dev,train
 	@.venv/bin/python -m pytest
 
 # The lint and type gate: ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade, blind except)
@@ -17,7 +20,8 @@ lint: setup
 	@.venv/bin/ruff check .
 	@.venv/bin/mypy
 
-bench: setup
+bench:
+	@scripts/setup.sh dev,bench
 	@.venv/bin/python bench/search_bench.py
 	@.venv/bin/python bench/faq_retrieval_bench.py
 	@.venv/bin/python bench/faq_dev_crossval.py

@@ -10,8 +10,9 @@ COPY gateway gateway
 COPY assist_api assist_api
 COPY actions actions
 COPY stack stack
-RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
- && pip install --no-cache-dir .
+# The runtime only: no torch, sentence-transformers or matplotlib (the `train` and `bench`
+# extras); search reads the shipped embedding model with tokenizers and numpy.
+RUN pip install --no-cache-dir .
 ENV PYTHONPATH=/app PYTHONUNBUFFERED=1 CS_LOG_FORMAT=json
 # Trains the ticket classifier into the image (var/assist), so replicas never race to do it.
 RUN python -m assist_api.assist

@@ -6,9 +6,14 @@
 #   4. the database schema and the demo knowledge base, indexed for search
 #   5. the agent-assist ticket classifier, trained from assist_api/assist/data
 # Each step skips work already done, so re-running is cheap.
+#
+#   scripts/setup.sh [EXTRAS]   the project's extras to install into .venv (default: dev)
+# The runtime needs none of torch, sentence-transformers or matplotlib: `make run` installs
+# `dev`; `make test` adds `train` (some tests train models), `make bench` adds `bench`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+EXTRAS="${1:-dev}"
 VENV="$ROOT/.venv"
 PY311="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 RASA_VENV="$ROOT/.venv-rasa"
@@ -37,13 +42,17 @@ step_system_packages() {
 }
 
 step_python_venv() {
-  local stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+  local version stamp
+  version="$(sha1sum pyproject.toml | cut -c1-12)"
+  stamp="$VENV/.installed-$version-$EXTRAS"
   if [ -f "$stamp" ]; then return; fi
-  log "creating the Python virtualenv in .venv with $("$PY311" --version)"
+  log "installing the project with extras [$EXTRAS] into .venv with $("$PY311" --version)"
   "$PY311" -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -e ".[dev]"
-  rm -f "$VENV"/.installed-* && touch "$stamp"
+  "$VENV/bin/pip" install -q -e ".[$EXTRAS]"
+  # Stamps of an older pyproject.toml are stale; those of other extras of this one still hold.
+  find "$VENV" -maxdepth 1 -name '.installed-*' ! -name ".installed-$version-*" -delete
+  touch "$stamp"
 }
 
 find_python310() {
