@@ -5,8 +5,8 @@ Routes declare what they use as parameters (`handoffs: HandoffsDep`, `agent: Cur
 each handler states its needs and its types, and nothing in `routes/` reads `app.state` itself.
 `assist_api/app.py` is the one place that sets these objects."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: RateLimited's closures name their dependency in the
+# annotation, which FastAPI must see as an object, not a string to look up in module globals.
 from collections.abc import Callable
 from typing import Annotated, Any
 

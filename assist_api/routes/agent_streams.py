@@ -3,7 +3,8 @@ case, and the stream tickets a browser opens them with."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
@@ -11,14 +12,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from assist_api.auth import stream_ticket
-from assist_api.auth.dependencies import require, require_stream
-from assist_api.auth.keys import Principal, Role
+from assist_api.deps import ConversationsDep, CurrentAgent, HandoffsDep, ServiceTokenDep, SettingsDep, StreamAgent
+from config.settings import Settings
 from gateway.conversations.live import paced
 from gateway.handoffs.live import CaseWatch, QueueWatch
 
 router = APIRouter(prefix="/api", tags=["handoffs"])
-Agent = Annotated[Principal, require(Role.agent)]
-StreamAgent = Annotated[Principal, require_stream(Role.agent)]  # the key, or a ticket for EventSource
 
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 AUTH_DOC = """Credentials: the agent's API key in the `Authorization` header, or (a browser's
@@ -52,8 +51,7 @@ conversation was never handed off.
 """ + AUTH_DOC
 
 
-def _stream(request: Request, step) -> StreamingResponse:
-    settings = request.app.state.settings
+def _stream(request: Request, settings: Settings, step: Callable[[], Any]) -> StreamingResponse:
     events = paced(step, poll_s=settings.live_poll_interval_s, max_s=settings.live_stream_max_s,
                    heartbeat_s=settings.live_heartbeat_s, disconnected=request.is_disconnected)
     return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
@@ -65,12 +63,12 @@ class Ticket(BaseModel):
 
 
 @router.post("/stream-tickets", response_model=Ticket, tags=["auth"])
-def issue_stream_ticket(request: Request, agent: Agent) -> Ticket:
+def issue_stream_ticket(agent: CurrentAgent, settings: SettingsDep, service_token: ServiceTokenDep) -> Ticket:
     """A short-lived ticket that opens the agent event streams (`GET /api/handoffs/events`,
     `GET /api/conversations/{id}/events`) from a browser's EventSource, which cannot send the
     API key as a header; it keeps the key itself out of URLs."""
-    ttl = request.app.state.settings.console_stream_ticket_ttl_s
-    return Ticket(ticket=stream_ticket.issue(request.app.state.service_token, agent, ttl), expires_in=ttl)
+    ttl = settings.console_stream_ticket_ttl_s
+    return Ticket(ticket=stream_ticket.issue(service_token, agent, ttl), expires_in=ttl)
 
 
 @router.get("/handoffs/events", description=QUEUE_STREAM_DOC, response_class=StreamingResponse,
@@ -81,10 +79,12 @@ def issue_stream_ticket(request: Request, agent: Agent) -> Ticket:
 async def queue_stream(
     request: Request,
     agent: StreamAgent,
+    handoffs: HandoffsDep,
+    settings: SettingsDep,
     status: Literal["queued", "assigned", "in_progress", "resolved", "closed"] | None = None,
-    owner: str | None = Query(default=None, max_length=128),
+    owner: Annotated[str | None, Query(max_length=128)] = None,
 ) -> StreamingResponse:
-    return _stream(request, QueueWatch(request.app.state.handoffs, status, owner).step)
+    return _stream(request, settings, QueueWatch(handoffs, status, owner).step)
 
 
 @router.get("/conversations/{conversation_id}/events", description=CASE_STREAM_DOC,
@@ -98,13 +98,15 @@ async def case_stream(
     conversation_id: str,
     request: Request,
     agent: StreamAgent,
-    after: int = Query(0, ge=0, description="Send messages with a larger id than this."),
-    last_event_id: str | None = Header(default=None),
+    handoffs: HandoffsDep,
+    conversations: ConversationsDep,
+    settings: SettingsDep,
+    after: Annotated[int, Query(ge=0, description="Send messages with a larger id than this.")] = 0,
+    last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
-    handoffs = request.app.state.handoffs
     if await run_in_threadpool(handoffs.for_conversation, conversation_id) is None:
         raise HTTPException(404, "no handed-off conversation with this id")
     if last_event_id and last_event_id.isdigit():
         after = max(after, int(last_event_id))
-    watch = CaseWatch(handoffs, request.app.state.conversations, conversation_id, after)
-    return _stream(request, watch.step)
+    watch = CaseWatch(handoffs, conversations, conversation_id, after)
+    return _stream(request, settings, watch.step)

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.auth.dependencies import require
-from assist_api.auth.keys import Principal, Role
+from assist_api.assist.classifier import TicketClassifier
+from assist_api.assist.suggest import Suggester
+from assist_api.assist.templates import TemplateStore
+from assist_api.auth.keys import Principal
+from assist_api.deps import (
+    ClassifierDep,
+    ConversationsDep,
+    CurrentAgent,
+    HandoffsDep,
+    SearchEngineDep,
+    SuggesterDep,
+    TemplatesDep,
+)
 from assist_api.routes.validation import plain_text
+from gateway.conversations.service import ConversationService
 from gateway.handoffs.replies import local_time
+from gateway.handoffs.service import HandoffService
+from kb.search.engine import SearchEngine
 
 router = APIRouter(prefix="/api/assist", tags=["agent assist"])
 
 
 class ClassifyRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=2000, examples=["我的宽带从昨天开始就断了，打了三次电话都没人管，太过分了！"])
+    text: str = Field(min_length=1, max_length=2000,
+                      examples=["我的宽带从昨天开始就断了，打了三次电话都没人管，太过分了！"])
     history: list[str] = Field(default_factory=list, max_length=50,
                                description="Earlier customer messages, oldest first.")
 
@@ -44,20 +60,21 @@ class ClassifyResponse(BaseModel):
 
 
 @router.post("/classify", response_model=ClassifyResponse)
-async def classify(body: ClassifyRequest, request: Request, agent: Principal = require(Role.agent)) -> dict:
-    """Classify a customer message (earlier turns as context): category, priority, complexity, emotion with calibrated confidences, route, complaint flag, keywords."""
-    classifier = request.app.state.classifier
+async def classify(body: ClassifyRequest, classifier: ClassifierDep, agent: CurrentAgent) -> dict[str, Any]:
+    """Classify a customer message (earlier turns as context): category, priority, complexity,
+    emotion with calibrated confidences, route, complaint flag, keywords."""
     return await run_in_threadpool(classifier.classify, body.text, [h for h in body.history if h.strip()])
 
 
 class SuggestRequest(BaseModel):
     conversation_id: str | None = Field(default=None, max_length=32)
-    text: str | None = Field(default=None, max_length=2000, examples=["你们到底什么时候来修？我已经等了两天了！"])
+    text: str | None = Field(default=None, max_length=2000,
+                             examples=["你们到底什么时候来修？我已经等了两天了！"])
     k: int = Field(default=3, ge=1, le=10)
     channel: str = Field(default="web", pattern="^(web|wechat)$")
 
     @model_validator(mode="after")
-    def _one_source(self) -> "SuggestRequest":
+    def _one_source(self) -> SuggestRequest:
         if not self.conversation_id and not (self.text and self.text.strip()):
             raise ValueError("give a conversation_id or a non-empty text")
         if self.text is not None:
@@ -79,30 +96,49 @@ class SuggestResponse(BaseModel):
     suggestions: list[SuggestionOut]
 
 
+@dataclass(frozen=True)
+class SuggestServices:
+    """What a suggestion draws on: the case and its messages, the classifier, the template
+    library and the published KB."""
+
+    handoffs: HandoffService
+    conversations: ConversationService
+    classifier: TicketClassifier
+    suggester: Suggester
+    templates: TemplateStore
+    engine: SearchEngine
+
+
+def suggest_services(handoffs: HandoffsDep, conversations: ConversationsDep, classifier: ClassifierDep,
+                     suggester: SuggesterDep, templates: TemplatesDep, engine: SearchEngineDep) -> SuggestServices:
+    return SuggestServices(handoffs, conversations, classifier, suggester, templates, engine)
+
+
 @router.post("/suggest", response_model=SuggestResponse, response_model_exclude_none=True)
-async def suggest(body: SuggestRequest, request: Request, agent: Principal = require(Role.agent)) -> dict:
-    """Ranked reply suggestions (templates with variables filled, KB answers) for a handed-off conversation or a text."""
-    state = request.app.state
-    return await run_in_threadpool(_suggest, state, body, agent)
+async def suggest(body: SuggestRequest, services: Annotated[SuggestServices, Depends(suggest_services)],
+                  agent: CurrentAgent) -> dict[str, Any]:
+    """Ranked reply suggestions (templates with variables filled, KB answers) for a handed-off
+    conversation or a text."""
+    return await run_in_threadpool(_suggest, services, body, agent)
 
 
-def _suggest(state: Any, body: SuggestRequest, agent: Principal) -> dict:
+def _suggest(services: SuggestServices, body: SuggestRequest, agent: Principal) -> dict[str, Any]:
     variables = {"agent_name": agent.name, "eta": "30分钟"}
     history: list[str] = []
     text = body.text or ""
     agent_has_replied = True
     if body.conversation_id:
-        handoff = state.handoffs.for_conversation(body.conversation_id)
+        handoff = services.handoffs.for_conversation(body.conversation_id)
         if handoff is None:
             raise HTTPException(404, "no handed-off conversation with this id")
-        messages = state.conversations.messages(body.conversation_id)
+        messages = services.conversations.messages(body.conversation_id)
         customer = [m.text for m in messages if m.sender == "customer" and not m.text.startswith("/")]
         agent_has_replied = any(m.sender == "agent" for m in messages)
         if not text:
             text, history = (customer[-1] if customer else ""), customer[:-1]
         else:
             history = customer
-        levels = state.handoffs.levels
+        levels = services.handoffs.levels
         variables.update({
             "ticket_id": str(handoff.id),
             "sla_deadline": local_time(levels, handoff.first_response_due if not handoff.first_response_at
@@ -110,9 +146,9 @@ def _suggest(state: Any, body: SuggestRequest, agent: Principal) -> dict:
             # "王女士" reads naturally in "您好{customer_name}，"; nothing when unknown.
             "customer_name": (handoff.customer_profile or {}).get("name", ""),
         })
-    classification = state.classifier.classify(text, history)
-    suggestions = state.suggester.suggest(
-        "\n".join([*history[-2:], text]), state.templates.list(), classification, variables,
-        k=body.k, channel=body.channel, agent_has_replied=agent_has_replied, engine=state.search.get(),
+    classification = services.classifier.classify(text, history)
+    suggestions = services.suggester.suggest(
+        "\n".join([*history[-2:], text]), services.templates.list(), classification, variables,
+        k=body.k, channel=body.channel, agent_has_replied=agent_has_replied, engine=services.engine,
     )
     return {"classification": classification, "suggestions": [s.to_json() for s in suggestions]}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from assist_api.deps import ConversationsDep, GatewayDep, RateLimited, ServiceTokenDep
 from assist_api.routes.validation import plain_text
 from assist_api.security import rate_limit
 from gateway.conversations import stream_token
@@ -31,7 +32,8 @@ class CustomerMessage(BaseModel):
             return v
         unknown = set(v) - {"name", "phone", "level", "city"}
         if unknown:
-            raise ValueError(f"unknown profile field(s): {', '.join(sorted(unknown))} (allowed: name, phone, level, city)")
+            raise ValueError(f"unknown profile field(s): {', '.join(sorted(unknown))} "
+                             "(allowed: name, phone, level, city)")
         if any(len(x) > 100 or "\x00" in x for x in v.values()):
             raise ValueError("profile values must be at most 100 characters")
         return v
@@ -58,18 +60,30 @@ class ChannelReply(BaseModel):
     replies: list[Reply]
 
 
+def message_customer(body: CustomerMessage) -> str:
+    """The customer a message is from (its bucket is charged before anything is stored)."""
+    return body.customer_id
+
+
+def query_customer(customer_id: Annotated[str, Query(min_length=1, max_length=128)]) -> str:
+    return customer_id
+
+
 @router.post("/messages", response_model=ChannelReply, response_model_exclude_none=True,
-             responses=rate_limit.RESPONSES)
-async def post_message(body: CustomerMessage, request: Request, response: Response) -> ChannelReply:
-    """A customer message from the web channel. Stored (PII masked), then routed by the conversation's state: answered by the bot, or queued for the agent (no replies) after a handoff. The `X-Conversation-Token` response header opens this conversation's live stream (`GET .../events`)."""
-    rate_limit.enforce(request, customer=body.customer_id)  # 429 before anything is stored
+             responses=rate_limit.RESPONSES, dependencies=[RateLimited(message_customer)])
+async def post_message(body: CustomerMessage, response: Response, gateway: GatewayDep,
+                       service_token: ServiceTokenDep) -> ChannelReply:
+    """A customer message from the web channel. Stored (PII masked), then routed by the
+    conversation's state: answered by the bot, or queued for the agent (no replies) after a
+    handoff. The `X-Conversation-Token` response header opens this conversation's live stream
+    (`GET .../events`)."""
     try:
-        result = await request.app.state.gateway.handle(
+        result = await gateway.handle(
             "web", body.customer_id, body.text.strip(), body.conversation_id, body.profile)
     except ConversationNotFound:
         raise HTTPException(404, "no such conversation for this customer") from None
     response.headers[stream_token.HEADER] = stream_token.issue(
-        request.app.state.service_token, result.conversation_id, body.customer_id)
+        service_token, result.conversation_id, body.customer_id)
     return ChannelReply(conversation_id=result.conversation_id, state=result.state, replies=result.replies)
 
 
@@ -82,16 +96,14 @@ class StoredMessageOut(BaseModel):
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[StoredMessageOut],
-            responses=rate_limit.RESPONSES)
+            responses=rate_limit.RESPONSES, dependencies=[RateLimited(query_customer)])
 async def get_messages(
     conversation_id: str,
-    request: Request,
-    customer_id: str = Query(min_length=1, max_length=128),
-    after: int = Query(0, ge=0, description="Only messages with a larger id (for polling)."),
+    conversations: ConversationsDep,
+    customer_id: Annotated[str, Query(min_length=1, max_length=128)],
+    after: Annotated[int, Query(ge=0, description="Only messages with a larger id (for polling).")] = 0,
 ) -> list[StoredMessageOut]:
     """The customer's own conversation (poll with `after` for agent replies); 404 for anyone else."""
-    rate_limit.enforce(request, customer=customer_id)
-    conversations = request.app.state.conversations
     try:
         conv = await run_in_threadpool(conversations.get, conversation_id)
     except ConversationNotFound:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import asynccontextmanager
-from typing import Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from wechatpy.replies import create_reply
 
-from assist_api.auth.dependencies import require
-from assist_api.auth.keys import Principal, Role
+from assist_api.deps import CurrentAgent, WeChatDep
 from db.engine import session_factory
 from gateway.channels.wechat import xmlsafe
 from gateway.channels.wechat.codec import SafeModeUnavailable
@@ -52,21 +52,33 @@ REPLY_EXAMPLE = """<xml><ToUserName><![CDATA[oUpF8uMuAJO_M2pxb1Q9zNjWeS6o]]></To
 <MsgType><![CDATA[text]]></MsgType><Content><![CDATA[宽带频繁掉线，可以先重启光猫……]]></Content></xml>"""
 
 
-def _service(request: Request) -> WeChatService:
-    service = getattr(request.app.state, "wechat", None)
-    if service is None:
-        raise HTTPException(503, "the WeChat channel is not configured (CS_WECHAT_TOKEN)")
-    return service
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request whose signature (sha1 of the sorted token, timestamp and nonce) checked out."""
+
+    timestamp: str
+    nonce: str
+    at: int  # the timestamp, fresh enough
 
 
-def _authentic(service: WeChatService, signature: str | None, timestamp: str | None,
-               nonce: str | None) -> int:
+def signed_request(
+    service: WeChatDep,
+    signature: Annotated[str | None, Query(examples=["d4b1b2d0c0b7f6c8e9f0a1b2c3d4e5f6a7b8c9d0"])] = None,
+    timestamp: Annotated[str | None, Query(examples=["1732418400"])] = None,
+    nonce: Annotated[str | None, Query(examples=["1514711492"])] = None,
+) -> SignedRequest:
+    """403 unless WeChat signed the request and its timestamp is fresh."""
     try:
         verify_signature(service.token, signature, timestamp, nonce)
-        return check_timestamp(timestamp, service.settings.wechat_max_clock_skew_s)
+        if not (timestamp and nonce):  # verify_signature refuses these already; this tells the type checker
+            raise Refused("signature, timestamp and nonce are required")
+        return SignedRequest(timestamp, nonce, check_timestamp(timestamp, service.settings.wechat_max_clock_skew_s))
     except Refused as exc:
         log.warning("wechat request refused: %s", exc)
         raise HTTPException(403, f"refused: {exc}") from None
+
+
+Signed = Annotated[SignedRequest, Depends(signed_request)]
 
 
 async def _admit_nonce(service: WeChatService, nonce: str, timestamp: int, body: bytes | str) -> None:
@@ -81,17 +93,13 @@ async def _admit_nonce(service: WeChatService, nonce: str, timestamp: int, body:
     200: {"content": {"text/plain": {"example": "5936263937124810571"}}},
     403: {"description": "bad signature, stale timestamp or reused nonce"}})
 async def verify_url(
-    request: Request,
-    signature: str | None = Query(None, examples=["d4b1b2d0c0b7f6c8e9f0a1b2c3d4e5f6a7b8c9d0"]),
-    timestamp: str | None = Query(None, examples=["1732418400"]),
-    nonce: str | None = Query(None, examples=["1514711492"]),
-    echostr: str = Query(..., max_length=256, examples=["5936263937124810571"]),
+    service: WeChatDep,
+    signed: Signed,
+    echostr: Annotated[str, Query(max_length=256, examples=["5936263937124810571"])],
 ) -> PlainTextResponse:
     """WeChat's server-URL verification: with a valid signature (sha1 of the sorted token,
     timestamp and nonce) and a fresh timestamp, answers with `echostr` as plain text; otherwise 403."""
-    service = _service(request)
-    ts = _authentic(service, signature, timestamp, nonce)
-    await _admit_nonce(service, nonce, ts, echostr)
+    await _admit_nonce(service, signed.nonce, signed.at, echostr)
     return PlainTextResponse(echostr)
 
 
@@ -102,12 +110,11 @@ async def verify_url(
     413: {"description": "body larger than 64 KiB"}})
 async def receive(
     request: Request,
-    signature: str | None = Query(None, examples=["d4b1b2d0c0b7f6c8e9f0a1b2c3d4e5f6a7b8c9d0"]),
-    timestamp: str | None = Query(None, examples=["1732418400"]),
-    nonce: str | None = Query(None, examples=["1514711492"]),
-    openid: str | None = Query(None, examples=["oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"]),
-    encrypt_type: Literal["aes", "raw"] | None = Query(None, description="`aes` in safe mode"),
-    msg_signature: str | None = Query(None, description="safe mode: signature over the cipher text"),
+    service: WeChatDep,
+    signed: Signed,
+    openid: Annotated[str | None, Query(examples=["oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"])] = None,
+    encrypt_type: Annotated[Literal["aes", "raw"] | None, Query(description="`aes` in safe mode")] = None,
+    msg_signature: Annotated[str | None, Query(description="safe mode: signature over the cipher text")] = None,
 ) -> Response:
     """A message or event WeChat pushes to the account's server URL, as XML in the body
     (plain mode, or safe mode with `encrypt_type=aes` and an `<Encrypt>` envelope). Text (and
@@ -125,12 +132,10 @@ async def receive(
     <Content><![CDATA[宽带老是掉线怎么办]]></Content><MsgId>24612345678901234</MsgId></xml>
     ```"""
     arrived = time.monotonic()
-    service = _service(request)
-    ts = _authentic(service, signature, timestamp, nonce)
     body = await _read_body(request)
     encrypted = encrypt_type == "aes"
     try:
-        xml = service.codec.open(body, msg_signature, timestamp, nonce) if encrypted else body
+        xml = service.codec.open(body, msg_signature, signed.timestamp, signed.nonce) if encrypted else body
         message = xmlsafe.parse(xml)
     except Refused as exc:
         log.warning("wechat request refused: %s", exc)
@@ -138,7 +143,7 @@ async def receive(
     except (xmlsafe.BadXML, SafeModeUnavailable) as exc:
         log.warning("wechat message rejected: %s", exc)
         raise HTTPException(400, str(exc)) from None
-    await _admit_nonce(service, nonce, ts, body)
+    await _admit_nonce(service, signed.nonce, signed.at, body)
     answer = await service.channel.handle(message, arrived)
     if answer is None:
         return PlainTextResponse("success")
@@ -146,7 +151,7 @@ async def receive(
     # cannot end the section and inject XML into the reply.
     reply = create_reply(answer.replace("]]>", "]]]]><![CDATA[>"), message).render()
     if encrypted:
-        reply = service.codec.seal(reply, nonce, str(int(time.time())))
+        reply = service.codec.seal(reply, signed.nonce, str(int(time.time())))
     return Response(reply, media_type="application/xml")
 
 
@@ -178,14 +183,13 @@ class DeliveryOut(BaseModel):
 
 @router.get("/deliveries", response_model=list[DeliveryOut])
 async def deliveries(
-    request: Request,
-    conversation_id: str | None = Query(None, max_length=32),
+    agent: CurrentAgent,  # first: a caller without a key learns nothing, not even a 503
+    service: WeChatDep,
+    conversation_id: Annotated[str | None, Query(max_length=32)] = None,
     status: Literal["pending", "sending", "sent", "failed"] | None = None,
-    limit: int = Query(100, ge=1, le=1000),
-    agent: Principal = require(Role.agent),
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[DeliveryOut]:
     """Messages sent (or being sent) through WeChat's customer-service API, newest first, with
     their delivery state: attempts, the last error, and `failed` when retries ran out."""
-    service = _service(request)
     rows = await run_in_threadpool(service.outbox.list, conversation_id, status, limit)
     return [DeliveryOut(**r.__dict__) for r in rows]

@@ -4,21 +4,30 @@ trial searches (a draft counted as published) and the unanswered-questions list.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from assist_api.auth.dependencies import require
-from assist_api.auth.keys import Principal, Role
+from assist_api.deps import CurrentEditor, LiveSearchDep, SessionsDep, SettingsDep, StoreDep
 from assist_api.editor.history import history
 from assist_api.editor.trial import DraftEntry, trial_json, trial_search
 from assist_api.editor.unanswered import KINDS, unanswered_questions
+from assist_api.schemas.kb import EntryRecordOut, EntrySummaryOut, EntryVersionOut, TrialOut, UnansweredQuestionOut
 from kb.schema import ID_PATTERN, EntryContent, to_record
 from kb.search.engine import QueryError
-from kb.store import EntryExists, EntryNotFound, NotEditable, StoreError, VersionConflict, VersionNotFound
+from kb.store import (
+    EntryExists,
+    EntryNotFound,
+    KBStore,
+    NotEditable,
+    StoreError,
+    VersionConflict,
+    VersionNotFound,
+)
 from kb.workflow import InvalidTransition
 
 router = APIRouter(prefix="/api/editor", tags=["KB editor"])
@@ -95,35 +104,39 @@ def _refusal(exc: Exception) -> HTTPException:
     return HTTPException(422, str(exc))
 
 
-def _store_call(fn, *args, **kwargs):
+T = TypeVar("T")
+
+
+def _store_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         return fn(*args, **kwargs)
     except (StoreError, InvalidTransition, ValidationError) as exc:
         raise _refusal(exc) from None
 
 
-def _next_id(store, category: str) -> str:
+def _next_id(store: KBStore, category: str) -> str:
     pattern = re.compile(rf"^{re.escape(category)}-(\d+)$")
     numbers = [int(m.group(1)) for e in store.list_entries() if (m := pattern.match(e.id))]
     return f"{category}-{max(numbers, default=0) + 1:03d}"
 
 
-def _summary(e) -> dict[str, Any]:
+def _summary(e: Any) -> dict[str, Any]:
     return {"id": e.id, "question": e.question, "category": e.category, "status": e.status,
             "version": e.version, "similar_count": len(e.similar_questions or []),
             "tags": list(e.tags or []), "owner": e.owner, "updated_at": e.updated_at.isoformat()}
 
 
-@router.get("/entries")
+@router.get("/entries", response_model=list[EntrySummaryOut])
 def list_entries(
-    request: Request,
+    store: StoreDep,
+    editor: CurrentEditor,
     status: StatusName | None = None,
     category: str | None = None,
-    q: str | None = Query(None, max_length=200, description="Text in the question, a similar question, the answer or the id."),
-    editor: Principal = require(Role.editor),
-) -> list[dict]:
+    q: Annotated[str | None, Query(
+        max_length=200, description="Text in the question, a similar question, the answer or the id.")] = None,
+) -> list[dict[str, Any]]:
     """Every entry whatever its status (filter by status, category, text), newest change first."""
-    entries = request.app.state.store.list_entries(status=status, category=category)
+    entries = store.list_entries(status=status, category=category)
     if q and q.strip():
         needle = q.strip().lower()
         entries = [e for e in entries if needle in " ".join(
@@ -132,53 +145,53 @@ def list_entries(
     return [_summary(e) for e in entries]
 
 
-@router.get("/entries/{entry_id}")
-def get_entry(entry_id: str, request: Request, editor: Principal = require(Role.editor)) -> dict:
+@router.get("/entries/{entry_id}", response_model=EntryRecordOut)
+def get_entry(entry_id: str, store: StoreDep, editor: CurrentEditor) -> dict[str, Any]:
     """One entry in the interchange format, whatever its status."""
-    return to_record(_store_call(request.app.state.store.get, entry_id))
+    return to_record(_store_call(store.get, entry_id))
 
 
-@router.post("/entries", status_code=201)
-def create_entry(body: NewEntry, request: Request, editor: Principal = require(Role.editor)) -> dict:
+@router.post("/entries", status_code=201, response_model=EntryRecordOut)
+def create_entry(body: NewEntry, store: StoreDep, editor: CurrentEditor) -> dict[str, Any]:
     """Create a draft (not searchable until published); audited with the editor's name."""
-    store = request.app.state.store
     entry_id = body.id or _next_id(store, body.category)
     return to_record(_store_call(store.create, entry_id, _content(body), actor=editor.name))
 
 
-@router.put("/entries/{entry_id}")
-def update_entry(entry_id: str, body: EntryUpdate, request: Request,
-                 editor: Principal = require(Role.editor)) -> dict:
-    """Replace an entry's content (a new version). Published entries are edited live; archived ones must go back to draft first."""
-    store = request.app.state.store
+@router.put("/entries/{entry_id}", response_model=EntryRecordOut)
+def update_entry(entry_id: str, body: EntryUpdate, store: StoreDep, editor: CurrentEditor) -> dict[str, Any]:
+    """Replace an entry's content (a new version). Published entries are edited live; archived
+    ones must go back to draft first."""
     return to_record(_store_call(store.update, entry_id, _content(body), actor=editor.name,
                                  expected_version=body.expected_version))
 
 
-@router.post("/entries/{entry_id}/transition")
-def transition_entry(entry_id: str, body: Transition, request: Request,
-                     editor: Principal = require(Role.editor)) -> dict:
-    """Move an entry through the workflow: draft → review → published → archived (review may go back to draft; archived comes back only as a draft)."""
-    return to_record(_store_call(request.app.state.store.transition, entry_id, body.to, actor=editor.name))
+@router.post("/entries/{entry_id}/transition", response_model=EntryRecordOut)
+def transition_entry(entry_id: str, body: Transition, store: StoreDep, editor: CurrentEditor) -> dict[str, Any]:
+    """Move an entry through the workflow: draft → review → published → archived (review may go
+    back to draft; archived comes back only as a draft)."""
+    return to_record(_store_call(store.transition, entry_id, body.to, actor=editor.name))
 
 
-@router.get("/entries/{entry_id}/history")
-def entry_history(entry_id: str, request: Request, editor: Principal = require(Role.editor)) -> list[dict]:
-    """Every version, newest first, with who, when, the action and a field-by-field diff against the version before."""
-    return history(_store_call(request.app.state.store.versions, entry_id))
+@router.get("/entries/{entry_id}/history", response_model=list[EntryVersionOut])
+def entry_history(entry_id: str, store: StoreDep, editor: CurrentEditor) -> list[dict[str, Any]]:
+    """Every version, newest first, with who, when, the action and a field-by-field diff against
+    the version before."""
+    return history(_store_call(store.versions, entry_id))
 
 
-@router.post("/entries/{entry_id}/restore")
-def restore_entry(entry_id: str, body: Restore, request: Request,
-                  editor: Principal = require(Role.editor)) -> dict:
+@router.post("/entries/{entry_id}/restore", response_model=EntryRecordOut)
+def restore_entry(entry_id: str, body: Restore, store: StoreDep, editor: CurrentEditor) -> dict[str, Any]:
     """Bring back an old version's content as a new version (the status stays)."""
-    return to_record(_store_call(request.app.state.store.restore, entry_id, body.version, actor=editor.name))
+    return to_record(_store_call(store.restore, entry_id, body.version, actor=editor.name))
 
 
-@router.post("/test")
-async def test_question(body: TrialRequest, request: Request, editor: Principal = require(Role.editor)) -> dict:
-    """Try a question: ranked matches with scores and calibrated confidences and the bot's decision (answer / clarify / handoff), against the published KB, or with a draft (stored by `draft_id`, or unsaved in `draft`) counted as published."""
-    store = request.app.state.store
+@router.post("/test", response_model=TrialOut)
+async def test_question(body: TrialRequest, store: StoreDep, search: LiveSearchDep,
+                        editor: CurrentEditor) -> dict[str, Any]:
+    """Try a question: ranked matches with scores and calibrated confidences and the bot's decision
+    (answer / clarify / handoff), against the published KB, or with a draft (stored by `draft_id`,
+    or unsaved in `draft`) counted as published."""
     draft = None
     if body.draft_id:
         e = _store_call(store.get, body.draft_id)
@@ -188,7 +201,7 @@ async def test_question(body: TrialRequest, request: Request, editor: Principal 
         content = _store_call(EntryContent.model_validate, _content(body.draft))
         draft = DraftEntry(body.draft.id or "(draft)", content.question, content.similar_questions,
                            content.answer, content.category, content.channels)
-    live = request.app.state.search.get()
+    live = search.get()
     published = await run_in_threadpool(store.published) if draft else []
     try:
         response, engine = await run_in_threadpool(trial_search, live, published, body.query, body.top_k, draft)
@@ -197,14 +210,15 @@ async def test_question(body: TrialRequest, request: Request, editor: Principal 
     return trial_json(response, engine, draft.id if draft else None)
 
 
-@router.get("/unanswered")
+@router.get("/unanswered", response_model=list[UnansweredQuestionOut])
 def unanswered(
-    request: Request,
-    kind: Literal[KINDS] | None = Query(None, description="Only questions that got this outcome."),
-    limit: int = Query(100, ge=1, le=500),
-    editor: Principal = require(Role.editor),
-) -> list[dict]:
-    """Questions the bot failed on, from stored conversations: followed by a clarify or a no-answer, marked 没帮助, or handed off at the customer's request / after misses. Most frequent first; each with the kinds of failure, the latest conversation and the entries marked 没帮助."""
-    settings = request.app.state.settings
-    return unanswered_questions(request.app.state.sessions,
-                                settings.unanswered_scan_messages, limit, kind)
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    editor: CurrentEditor,
+    kind: Annotated[Literal[KINDS] | None, Query(description="Only questions that got this outcome.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Questions the bot failed on, from stored conversations: followed by a clarify or a no-answer,
+    marked 没帮助, or handed off at the customer's request / after misses. Most frequent first;
+    each with the kinds of failure, the latest conversation and the entries marked 没帮助."""
+    return unanswered_questions(sessions, settings.unanswered_scan_messages, limit, kind)
