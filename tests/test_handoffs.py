@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from common.labels import CLASSIFICATION, load_labels
 from config.settings import Settings
 from db.base import utcnow
 from db.engine import session_factory
@@ -20,13 +21,8 @@ from gateway.conversations.service import ConversationNotFound, ConversationServ
 from gateway.handoffs.models import Handoff, HandoffEvent, HandoffReason
 from gateway.handoffs.service import HandoffConflict, HandoffNotFound, HandoffService
 
-LABELS = {
-    "category": {"billing", "plan", "network", "broadband", "number", "device", "roaming", "security",
-                 "service", "other"},
-    "priority": {"urgent", "high", "normal"},
-    "complexity": {"simple", "complex", "special"},
-    "emotion": {"neutral", "anxious", "angry", "disappointed", "positive"},
-}
+# The classification's label sets, from their one source.
+LABELS = {kind: set(load_labels().values(kind)) for kind in CLASSIFICATION}
 
 
 @dataclass
