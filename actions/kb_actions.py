@@ -1,4 +1,5 @@
-"""Answer from the knowledge base: answer, clarify with buttons, or count a miss."""
+"""Answer from the knowledge base: answer, clarify with buttons, or count a miss. Each KB
+decision also goes to the gateway as data (common/bot_protocol.py), for reports and metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context, replies
 from actions.handoff_actions import hand_off
-from common import triage
+from common import bot_protocol, triage
 from kb.search.engine import QueryError
 
 
@@ -28,9 +29,20 @@ def _channel_answer(entry, channel: str | None) -> str:
     return (entry.channels or {}).get(channel or "web") or entry.answer
 
 
+def _decide(dispatcher: CollectingDispatcher, decision: bot_protocol.BotDecision) -> None:
+    """Tell the gateway what the bot decided (a custom message no customer sees)."""
+    dispatcher.utter_message(json_message=bot_protocol.decision_payload(decision))
+
+
+def _miss(dispatcher: CollectingDispatcher, confidence: float | None = None) -> None:
+    dispatcher.utter_message(text=replies.NO_ANSWER_FIRST, buttons=[replies.human_button()])
+    _decide(dispatcher, bot_protocol.missed(confidence))
+
+
 def _answer_events(dispatcher, tracker, entry_id, question, answer, confidence, tried) -> list[EventType]:
     dispatcher.utter_message(text=answer)
     dispatcher.utter_message(text=replies.FEEDBACK_PROMPT, buttons=replies.feedback_buttons(entry_id))
+    _decide(dispatcher, bot_protocol.answered(entry_id, round(confidence, 3)))
     tried = _remember(tried, type("Hit", (), {"id": entry_id, "question": question, "confidence": confidence}))
     return [SlotSet("tried_entries", tried), SlotSet("last_entry_id", entry_id),
             SlotSet("no_answer_count", 0.0)]
@@ -62,11 +74,13 @@ class ActionAnswerFromKB(Action):
             buttons = [replies.choose_button(h.id, h.question) for h in response.hits[:3]]
             buttons.append(replies.human_button())
             dispatcher.utter_message(text=replies.CLARIFY_PROMPT, buttons=buttons)
+            _decide(dispatcher, bot_protocol.clarified((h.id for h in response.hits[:3]),
+                                                       round(response.top.confidence, 3)))
             return [SlotSet("tried_entries", tried)]
         misses = (tracker.get_slot("no_answer_count") or 0.0) + 1
         if misses >= context.settings().handoff_after_no_answers:
             return await hand_off(dispatcher, tracker, "no_answer")
-        dispatcher.utter_message(text=replies.NO_ANSWER_FIRST, buttons=[replies.human_button()])
+        _miss(dispatcher, round(response.top.confidence, 3) if response and response.top else None)
         return [SlotSet("no_answer_count", misses)]
 
 
@@ -82,7 +96,7 @@ class ActionAnswerEntry(Action):
         engine = context.search().get()
         entry = next((e for e in engine.entries if e.id == entry_id), None)
         if entry is None:  # unpublished meanwhile, or a forged payload
-            dispatcher.utter_message(text=replies.NO_ANSWER_FIRST, buttons=[replies.human_button()])
+            _miss(dispatcher)
             return []
         channel = (tracker.latest_message.get("metadata") or {}).get("channel")
         confidence = next((t["confidence"] for t in _tried(tracker) if t["id"] == entry_id), 1.0)

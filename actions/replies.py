@@ -1,8 +1,16 @@
-"""The bot's Chinese reply texts and buttons built by actions (static ones live in the domain)."""
+"""The bot's Chinese reply texts and buttons built by actions (static ones live in the domain).
+Only wording: what the bot decided travels separately (common/bot_protocol.py), so any of these
+may be reworded freely."""
 
 from __future__ import annotations
 
-import json
+from common.bot_protocol import (
+    CHOOSE_ENTRY_PAYLOAD,
+    HELPFUL_PAYLOAD,
+    HUMAN_REQUEST_PAYLOAD,
+    UNHELPFUL_PAYLOAD,
+    entry_payload,
+)
 
 FEEDBACK_PROMPT = "这个回答对您有帮助吗？"
 CLARIFY_PROMPT = "您是不是想问："
@@ -21,16 +29,15 @@ STATUS_TEXT = {
 
 
 def human_button() -> dict[str, str]:
-    return {"title": "转人工", "payload": "/request_human"}
+    return {"title": "转人工", "payload": HUMAN_REQUEST_PAYLOAD}
 
 
 def feedback_buttons(entry_id: str) -> list[dict[str, str]]:
-    arg = json.dumps({"entry_id": entry_id})
     return [
-        {"title": "有帮助", "payload": f"/feedback_helpful{arg}"},
-        {"title": "没帮助", "payload": f"/feedback_unhelpful{arg}"},
+        {"title": "有帮助", "payload": entry_payload(HELPFUL_PAYLOAD, entry_id)},
+        {"title": "没帮助", "payload": entry_payload(UNHELPFUL_PAYLOAD, entry_id)},
     ]
 
 
 def choose_button(entry_id: str, question: str) -> dict[str, str]:
-    return {"title": question, "payload": f"/choose_entry{json.dumps({'entry_id': entry_id})}"}
+    return {"title": question, "payload": entry_payload(CHOOSE_ENTRY_PAYLOAD, entry_id)}

@@ -13,6 +13,7 @@ import pytest
 
 from actions import replies as bot
 from assist_api.assist.classifier import ensure_trained
+from common import bot_protocol
 from config.settings import Settings
 from db.engine import session_factory
 from db.migrate import upgrade
@@ -25,13 +26,20 @@ BILL = ("billing-001", "怎么查询话费", 0.88)
 MODEM = ("device-003", "光猫红灯闪烁怎么办", 0.47)
 
 
+def decided(decision: bot_protocol.BotDecision) -> dict[str, Any]:
+    """The decision message as Rasa's REST channel returns it after the replies."""
+    return {"custom": bot_protocol.decision_payload(decision)}
+
+
 def answer(text: str, entry: tuple) -> list[dict[str, Any]]:
-    return [{"text": text}, {"text": bot.FEEDBACK_PROMPT, "buttons": bot.feedback_buttons(entry[0])}]
+    return [{"text": text}, {"text": bot.FEEDBACK_PROMPT, "buttons": bot.feedback_buttons(entry[0])},
+            decided(bot_protocol.answered(entry[0], entry[2]))]
 
 
 def clarify(*entries: tuple) -> list[dict[str, Any]]:
     return [{"text": bot.CLARIFY_PROMPT,
-             "buttons": [bot.choose_button(e[0], e[1]) for e in entries] + [bot.human_button()]}]
+             "buttons": [bot.choose_button(e[0], e[1]) for e in entries] + [bot.human_button()]},
+            decided(bot_protocol.clarified([e[0] for e in entries], entries[0][2]))]
 
 
 def click(feedback: str, entry: tuple) -> str:
@@ -55,7 +63,8 @@ class Chat:
         conv = self.conversations.receive("web", self.customer, self.conversation_id, text)
         self.conversation_id = conv.id
         if replies:
-            self.conversations.reply(conv.id, replies)
+            shown, decision = bot_protocol.split_replies(replies)
+            self.conversations.reply(conv.id, shown, decision)
 
     def hand_off(self, reason: HandoffReason, bot_tried: list[dict[str, Any]]) -> Handoff:
         return self.handoffs.create(self.conversation_id, reason, bot_tried).handoff

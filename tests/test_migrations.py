@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, select, text
 
 from assist_api.assist.templates import TemplateStore
+from assist_api.editor.unanswered import unanswered_questions
 from assist_api.auth.keys import KeyStore, Role, hash_key
 from config.settings import Settings
 from db.engine import get_engine, session_factory
@@ -199,11 +200,31 @@ def test_upgrade_from_the_previous_release_keeps_every_row(previous_release, tmp
     assert outcome.created and outcome.handoff.id > max(r[0] for r in before["handoffs"])
     KeyStore(sessions).create("agent-new", Role.agent)
     with get_engine(url).begin() as conn:
-        conn.execute(text("INSERT INTO bot_turns (conversation_id, decision, entry_id, created_at)"
-                          " VALUES (:c, 'answer', 'bb-001', :at)"), {"c": "c" * 32, "at": ts(url, 8)})
+        conn.execute(text("INSERT INTO bot_turns (conversation_id, message_id, decision, entry_id, confidence,"
+                          " offered, created_at) VALUES (:c, (SELECT MAX(id) FROM messages), 'answer', 'bb-001',"
+                          " 0.91, :offered, :at)"), {"c": "c" * 32, "offered": j(["bb-001"]), "at": ts(url, 8)})
         conn.execute(text("INSERT INTO csat_ratings (conversation_id, handoff_id, agent_id, score, created_at)"
                           " VALUES (:c, (SELECT id FROM handoffs WHERE conversation_id = :c2), 'agent-zhao', 5,"
                           " :at)"), {"c": "d" * 32, "c2": "d" * 32, "at": ts(url, 8)})
+
+
+def test_turns_stored_before_the_decision_data_link_to_their_bot_message(previous_release, tmp_path):
+    """0009 links each existing bot turn to the bot message its decision was read from, so the
+    editor's unanswered list keeps the questions of turns stored before it."""
+    url = previous_release
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0008")
+    get_engine(url).dispose()
+    with get_engine(url).begin() as conn:
+        conn.execute(text("INSERT INTO bot_turns (conversation_id, decision, entry_id, created_at)"
+                          " VALUES (:c, 'clarify', NULL, :at)"), {"c": "c" * 32, "at": ts(url, 4)})
+    get_engine(url).dispose()
+    upgrade(url)
+    with get_engine(url).connect() as conn:
+        linked = conn.execute(text("SELECT m.text FROM bot_turns t JOIN messages m ON m.id = t.message_id")).all()
+    assert [r[0] for r in linked] == ["您是不是想问：宽带老是掉线怎么办？"]
+    found = {i["text"]: i["kinds"] for i in unanswered_questions(session_factory(url), scan=100)}
+    assert found["宽带老是掉线，电话138****5678"] == {"clarify": 1, "handoff": 1}
 
 
 def test_downgrade_to_the_previous_release_and_back(previous_release, tmp_path):

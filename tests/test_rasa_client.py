@@ -15,9 +15,13 @@ from gateway.conversations.rasa_client import RasaClient, RasaUnavailable
 
 ANSWER = [{"recipient_id": "c1", "text": "宽带掉线可以先重启光猫。", "buttons": [
     {"title": "有帮助", "payload": '/feedback_helpful{"entry_id": "faq-1"}', "type": "postback"}]},
-    {"recipient_id": "c1", "image": "https://example.invalid/x.png"}]
+    {"recipient_id": "c1", "image": "https://example.invalid/x.png"},
+    {"recipient_id": "c1", "custom": {"other": 1}},
+    {"recipient_id": "c1", "custom": {"bot_decision": {"decision": "answer", "entry_id": "faq-1", "confidence": 0.9}}}]
+# Text replies and the bot's decision (the gateway takes the latter out); nothing else.
 EXPECTED = [{"text": "宽带掉线可以先重启光猫。",
-             "buttons": [{"title": "有帮助", "payload": '/feedback_helpful{"entry_id": "faq-1"}'}]}]
+             "buttons": [{"title": "有帮助", "payload": '/feedback_helpful{"entry_id": "faq-1"}'}]},
+            {"custom": {"bot_decision": {"decision": "answer", "entry_id": "faq-1", "confidence": 0.9}}}]
 
 
 def ok(body: bytes, *extra: str) -> bytes:

@@ -13,10 +13,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
+from common import bot_protocol
 from config.settings import Settings
 from db.engine import session_factory
+from gateway.conversations.models import Message
 from gateway.conversations.service import ConversationService
-from gateway.conversations.turns import BotTurn, decision_of
+from gateway.conversations.turns import BotTurn
 from tests import reports_fixture as fx
 
 DAY = {"start": "2026-10-12", "end": "2026-10-12"}
@@ -137,13 +139,19 @@ def test_gateway_records_the_bots_decision_per_turn(tmp_path):
     conv = conversations.receive("web", "cust-1", None, "话费怎么查")
     conversations.reply(conv.id, [{"text": "发送 CXHF 到 10050。"}, {"text": "这个回答对您有帮助吗？", "buttons": [
         {"title": "有帮助", "payload": '/feedback_helpful{"entry_id": "billing-001"}'},
-        {"title": "没帮助", "payload": '/feedback_unhelpful{"entry_id": "billing-001"}'}]}])
-    conversations.reply(conv.id, [{"text": "您是不是想问：", "buttons": [{"title": "转人工", "payload": "/request_human"}]}])
-    conversations.reply(conv.id, [{"text": "您好！"}])
+        {"title": "没帮助", "payload": '/feedback_unhelpful{"entry_id": "billing-001"}'}]}],
+        bot_protocol.answered("billing-001", 0.93))
+    conversations.reply(conv.id, [{"text": "请选择：", "buttons": [{"title": "转人工", "payload": "/request_human"}]}],
+                        bot_protocol.clarified(["billing-001", "billing-002"], 0.55))
+    conversations.reply(conv.id, [{"text": "您好！"}])  # no decision: chit-chat
+    conversations.reply(conv.id, [{"text": "换个说法试试。"}], bot_protocol.missed(0.12))
     with sessions() as s:
-        turns = [(t.decision, t.entry_id) for t in s.query(BotTurn).order_by(BotTurn.id)]
-    assert turns == [("answer", "billing-001"), ("clarify", None)]
-    assert decision_of([{"text": "抱歉，这个问题我暂时没有找到准确的答案。您可以换个说法"}]) == ("no_answer", None)
+        turns = [(t.decision, t.entry_id, t.confidence, t.offered, s.get(Message, t.message_id).text)
+                 for t in s.query(BotTurn).order_by(BotTurn.id)]
+    # The decision as sent, linked to the turn's last bot message, whatever the wording.
+    assert turns == [("answer", "billing-001", 0.93, ["billing-001"], "这个回答对您有帮助吗？"),
+                     ("clarify", None, 0.55, ["billing-001", "billing-002"], "请选择："),
+                     ("no_answer", None, 0.12, None, "换个说法试试。")]
 
 
 class CharGrams:
@@ -165,7 +173,7 @@ def test_unanswered_clusters_from_stored_conversations(api, monkeypatch):
     for i, text in enumerate(["eSIM怎么转到新手机", "eSIM怎么转到新手机上", "新手机eSIM怎么转",
                               "云盘空间满了怎么扩容", "云盘怎么扩容"]):
         conv = conversations.receive("web", f"u{i}", None, text)
-        conversations.reply(conv.id, [{"text": "抱歉，这个问题我暂时没有找到准确的答案。"}])
+        conversations.reply(conv.id, [{"text": "抱歉，这个问题我暂时没有找到准确的答案。"}], bot_protocol.missed())
     r = _as(api, "editor", "GET", "/api/reports/unanswered")
     assert r.status_code == 200, r.text
     clusters = r.json()
@@ -203,7 +211,6 @@ def test_unanswered_clusters_follow_the_reports_date_range(service_clock, api, m
 
     from assist_api.reports import unanswered
     from assist_api.reports.period import local_today
-    from gateway.conversations.models import Message
 
     monkeypatch.setattr(unanswered, "load_encoder", lambda path: CharGrams())
     sessions = session_factory(api.url)
@@ -212,7 +219,7 @@ def test_unanswered_clusters_follow_the_reports_date_range(service_clock, api, m
     for i, text in enumerate(["eSIM怎么转到新手机", "eSIM怎么转到新手机上", "新手机eSIM怎么转",
                               "云盘空间满了怎么扩容", "云盘怎么扩容", "云盘扩容怎么收费"]):
         conv = conversations.receive("web", f"range-{i}", None, text)
-        conversations.reply(conv.id, [{"text": "抱歉，这个问题我暂时没有找到准确的答案。"}])
+        conversations.reply(conv.id, [{"text": "抱歉，这个问题我暂时没有找到准确的答案。"}], bot_protocol.missed())
         ids.setdefault("esim" if i < 3 else "cloud", []).append(conv.id)
     october = datetime(2026, 10, 12, 3, 0, tzinfo=timezone.utc)  # 11:00 in Shanghai
     with sessions.begin() as session:

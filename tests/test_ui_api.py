@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from actions import replies as bot_replies
 from assist_api.app import create_app
 from assist_api.auth.keys import KeyStore, Role
-from assist_api.editor import unanswered
+from common import bot_protocol
 from config.settings import Settings
 from db.engine import session_factory
 from kb.interchange import parse_file
@@ -275,9 +275,11 @@ def test_unanswered_questions_come_from_clarify_no_answer_unhelpful_and_handoffs
     conversations = ui.client.app.state.conversations
     a, b, c = customer(), customer(), customer()
     conv_a = ui.say(a, "我家猫把光纤咬断了怎么办")[0]["conversation_id"]
-    conversations.add_message(conv_a, "bot", bot_replies.CLARIFY_PROMPT, [{"title": "x", "payload": "/choose_entry"}])
+    # The bot's decision is data stored with its reply; the wording plays no part.
+    clarify = {"text": bot_replies.CLARIFY_PROMPT, "buttons": [{"title": "x", "payload": "/choose_entry"}]}
+    conversations.reply(conv_a, [clarify], bot_protocol.clarified(["broadband-006"], 0.5))
     conv_b = ui.say(b, "我家猫把光纤咬断了怎么办 ")[0]["conversation_id"]
-    conversations.add_message(conv_b, "bot", bot_replies.NO_ANSWER_FIRST)
+    conversations.reply(conv_b, [{"text": "换个说法试试？"}], bot_protocol.missed(0.1))
     conv_c = ui.say(c, "积分能换火车票吗")[0]["conversation_id"]
     conversations.add_message(conv_c, "bot", "积分可以兑换话费。")
     ui.say(c, '/feedback_unhelpful{"entry_id": "billing-001"}', conv_c)
@@ -294,7 +296,7 @@ def test_unanswered_questions_come_from_clarify_no_answer_unhelpful_and_handoffs
     assert [i["text"] for i in only] == ["积分能换火车票吗"]
 
 
-def test_unanswered_markers_match_the_bots_texts():
-    assert bot_replies.CLARIFY_PROMPT.startswith(unanswered.CLARIFY_PREFIX)
-    assert bot_replies.NO_ANSWER_FIRST.startswith(unanswered.NO_ANSWER_PREFIX)
-    assert bot_replies.feedback_buttons("e")[1]["payload"].startswith(unanswered.UNHELPFUL_PAYLOAD)
+def test_the_unhelpful_button_the_bot_sends_is_what_the_unanswered_list_reads():
+    payload = bot_replies.feedback_buttons("e")[1]["payload"]
+    assert bot_protocol.intent_of(payload) == bot_protocol.UNHELPFUL_PAYLOAD
+    assert bot_protocol.entry_of(payload) == "e"

@@ -1,10 +1,10 @@
 """Questions the bot failed on, read from stored conversations: the customer's question before
-a "您是不是想问" (clarify), a "没有找到准确的答案" (no answer), a 没帮助 click, or a handoff the
-KB could have prevented (the customer asked for a human, two misses, two 没帮助)."""
+a bot turn whose stored decision is clarify or no_answer (the action server's data, see
+gateway/conversations/turns.py), a 没帮助 click, or a handoff the KB could have prevented (the
+customer asked for a human, two misses, two 没帮助)."""
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,14 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.bot_protocol import CLARIFY, NO_ANSWER, UNHELPFUL_PAYLOAD, entry_of, intent_of
 from gateway.conversations.models import Message
+from gateway.conversations.turns import decisions_of_messages
 from gateway.handoffs.models import Handoff
 from gateway.handoffs.replies import CONFIRM_PAYLOAD, DISPUTE_PAYLOAD, HUMAN_REQUEST_TEXTS
 
-# The bot's texts that mark a failed search (kept equal to actions/replies.py; a test checks).
-CLARIFY_PREFIX = "您是不是想问"
-NO_ANSWER_PREFIX = "抱歉，这个问题我暂时没有找到准确的答案"
-UNHELPFUL_PAYLOAD = "/feedback_unhelpful"
 # Handoffs the knowledge base might have prevented (not urgent faults, complaints or anger).
 KB_HANDOFF_REASONS = ("user_request", "no_answer", "unhelpful")
 KINDS = ("clarify", "no_answer", "unhelpful", "handoff")
@@ -54,13 +52,6 @@ def _is_question(text: str) -> bool:
         and t not in (CONFIRM_PAYLOAD, DISPUTE_PAYLOAD)
 
 
-def _entry_of(payload: str) -> str | None:
-    try:
-        return json.loads(payload[len(UNHELPFUL_PAYLOAD):]).get("entry_id")
-    except (ValueError, AttributeError):
-        return None
-
-
 def _key(text: str) -> str:
     return "".join(text.split()).rstrip("？?。！!").lower()
 
@@ -77,6 +68,7 @@ def unanswered_questions(sessions: sessionmaker[Session], scan: int, limit: int 
         query = query.where(Message.created_at < until)
     with sessions() as session:
         recent = list(session.scalars(query))
+        decisions = decisions_of_messages(session, (m.id for m in recent if m.sender == "bot"))
         conversation_ids = {m.conversation_id for m in recent}
         handed = {h.conversation_id: h for h in session.scalars(
             select(Handoff).where(Handoff.conversation_id.in_(conversation_ids),
@@ -94,16 +86,13 @@ def unanswered_questions(sessions: sessionmaker[Session], scan: int, limit: int 
     for m in sorted(recent, key=lambda m: m.id):
         question = last_question.get(m.conversation_id)
         if m.sender == "customer":
-            if m.text.startswith(UNHELPFUL_PAYLOAD):
-                note(question, "unhelpful", m, _entry_of(m.text))
+            if intent_of(m.text) == UNHELPFUL_PAYLOAD:
+                note(question, "unhelpful", m, entry_of(m.text.strip()))
             elif _is_question(m.text):
                 last_question[m.conversation_id] = m
                 questions.setdefault(m.conversation_id, []).append(m)
-        elif m.sender == "bot":
-            if m.text.startswith(CLARIFY_PREFIX):
-                note(question, "clarify", m)
-            elif m.text.startswith(NO_ANSWER_PREFIX):
-                note(question, "no_answer", m)
+        elif decisions.get(m.id) in (CLARIFY, NO_ANSWER):
+            note(question, decisions[m.id], m)
     for conversation_id, handoff in handed.items():
         before = [m for m in questions.get(conversation_id, []) if m.created_at <= handoff.created_at]
         if before:

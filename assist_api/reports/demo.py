@@ -3,6 +3,9 @@
 Every demo conversation id starts with `demo` and every demo customer id with `demo-`; the
 reports page says how many demo conversations it shows. `remove` deletes exactly those rows
 (and their messages, turns, feedback, handoffs, events and ratings), nothing else.
+
+The bot's decisions are written as the gateway writes them, as bot_turns rows linked to their
+bot message; the demo reply texts are only for reading.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import yaml
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assist_api.editor.unanswered import CLARIFY_PREFIX, NO_ANSWER_PREFIX
 from assist_api.reports.period import Period
 from db.base import utcnow
 from gateway.conversations.csat import CsatRating
@@ -34,10 +36,12 @@ REASONS = (("user_request", 40), ("no_answer", 20), ("unhelpful", 10), ("emotion
 FIRST_RESPONSE_MIN = {"urgent": 3, "high": 5, "normal": 10}
 # Hourly weights of a service day (local time): quiet nights, busy late mornings and evenings.
 HOURS = (1, 1, 1, 1, 1, 1, 2, 4, 7, 10, 11, 10, 8, 9, 10, 10, 9, 8, 9, 10, 9, 7, 4, 2)
+CLARIFY_TEXT = "您是不是想问："
+NO_ANSWER_TEXT = "抱歉，这个问题我暂时没有找到准确的答案。"
 
 
 def _pick(rng: random.Random, weighted) -> Any:
-    values, weights = zip(*weighted)
+    values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights)[0]
 
 
@@ -60,7 +64,7 @@ def generate(sessions: sessionmaker[Session], period: Period, conversations: int
     rows: dict[str, list[dict[str, Any]]] = {k: [] for k in ("conv", "msg", "turn", "fb", "handoff", "event", "csat")}
     with sessions() as session:
         entries = _kb_entries(session)
-    for n in range(conversations):
+    for _ in range(conversations):
         day = period.first + timedelta(days=rng.randrange(days))
         hour = rng.choices(range(24), HOURS)[0]
         start = datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=period.tz)
@@ -74,9 +78,14 @@ def generate(sessions: sessionmaker[Session], period: Period, conversations: int
                 "customer_profile": {"demo": "true"}, "created_at": t, "updated_at": t, "closed_at": None}
         rows["conv"].append(conv)
 
-        def say(sender: str, text: str, at: datetime) -> None:
+        def say(sender: str, text: str, at: datetime, cid: str = cid) -> None:
             rows["msg"].append({"conversation_id": cid, "sender": sender, "text": text, "buttons": None,
                                 "agent_id": None, "created_at": at})
+
+        def decide(decision: str, entry_id: str | None, at: datetime, cid: str = cid) -> None:
+            """The decision on the bot message just said (`_msg`: its row, for its id later)."""
+            rows["turn"].append({"conversation_id": cid, "decision": decision, "entry_id": entry_id,
+                                 "created_at": at, "_msg": len(rows["msg"]) - 1})
 
         entry = rng.choice(entries)
         asked = rng.choice(entry[2]) if entry[2] else entry[1]
@@ -88,12 +97,12 @@ def generate(sessions: sessionmaker[Session], period: Period, conversations: int
         elif roll < 0.73:  # the bot answers (some after a clarify)
             if rng.random() < 0.12:
                 say("customer", asked, t)
-                say("bot", CLARIFY_PREFIX + "：", t + timedelta(seconds=1))
-                rows["turn"].append({"conversation_id": cid, "decision": "clarify", "entry_id": None, "created_at": t})
+                say("bot", CLARIFY_TEXT, t + timedelta(seconds=1))
+                decide("clarify", None, t)
                 t += timedelta(seconds=rng.randrange(5, 40))
             say("customer", asked, t)
             say("bot", f"（演示）{entry[1]} 的答案。", t + timedelta(seconds=1))
-            rows["turn"].append({"conversation_id": cid, "decision": "answer", "entry_id": entry[0], "created_at": t})
+            decide("answer", entry[0], t)
             mark = rng.random()
             if mark < 0.35 or mark > 0.93:
                 helpful = mark < 0.35
@@ -104,15 +113,16 @@ def generate(sessions: sessionmaker[Session], period: Period, conversations: int
         elif roll < 0.78:  # a miss, then the customer leaves
             question = rng.choice(topics)
             say("customer", question, t)
-            say("bot", NO_ANSWER_PREFIX + "。", t + timedelta(seconds=1))
-            rows["turn"].append({"conversation_id": cid, "decision": "no_answer", "entry_id": None, "created_at": t})
+            say("bot", NO_ANSWER_TEXT, t + timedelta(seconds=1))
+            decide("no_answer", None, t)
         else:
             handoff_reason = _pick(rng, REASONS)
-            question = rng.choice(topics) if handoff_reason in ("no_answer", "user_request") and rng.random() < 0.5 else asked
+            unknown = handoff_reason in ("no_answer", "user_request") and rng.random() < 0.5
+            question = rng.choice(topics) if unknown else asked
             say("customer", question, t)
             if handoff_reason == "no_answer":
-                say("bot", NO_ANSWER_PREFIX + "。", t + timedelta(seconds=1))
-                rows["turn"].append({"conversation_id": cid, "decision": "no_answer", "entry_id": None, "created_at": t})
+                say("bot", NO_ANSWER_TEXT, t + timedelta(seconds=1))
+                decide("no_answer", None, t)
         if handoff_reason:
             t += timedelta(seconds=rng.randrange(10, 120))
             _handoff(rng, rows, cid, channel, customer, entry[0].split("-")[0], handoff_reason, t, now)
@@ -120,9 +130,18 @@ def generate(sessions: sessionmaker[Session], period: Period, conversations: int
         if conv["state"] == "closed":
             conv["closed_at"] = t + timedelta(minutes=5)
     with sessions.begin() as session:
-        for model, key in ((Conversation, "conv"), (Message, "msg"), (BotTurn, "turn"), (AnswerFeedback, "fb")):
-            for i in range(0, len(rows[key]), 5000):
-                session.execute(insert(model), rows[key][i:i + 5000])
+        for i in range(0, len(rows["conv"]), 5000):
+            session.execute(insert(Conversation), rows["conv"][i:i + 5000])
+        # Message ids come from the database: each turn links to its bot message's.
+        message_ids: list[int] = []
+        for i in range(0, len(rows["msg"]), 5000):
+            message_ids += session.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True),
+                                           rows["msg"][i:i + 5000]).all()
+        turns = [{**{k: v for k, v in r.items() if k != "_msg"}, "message_id": message_ids[r["_msg"]]}
+                 for r in rows["turn"]]
+        for model, batch in ((BotTurn, turns), (AnswerFeedback, rows["fb"])):
+            for i in range(0, len(batch), 5000):
+                session.execute(insert(model), batch[i:i + 5000])
         # Handoff ids come from the database (its sequence must stay right); events and
         # ratings are attached by conversation id.
         ids: dict[str, int] = {}

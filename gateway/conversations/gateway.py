@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from common.bot_protocol import BotDecision, split_replies
 from common.observability import metrics
 from common.observability.context import CONVERSATION_ID, METADATA_KEY, request_id
 from gateway.conversations.models import ConversationState
@@ -63,8 +64,10 @@ class Gateway:
         try:
             # Rasa keeps its own tracker store, so it gets the masked text too.
             # The request id travels in the message metadata to the action server's logs.
-            bot_replies = await self.rasa.send(conv.id, mask_pii(text),
-                                               {"channel": channel, METADATA_KEY: request_id()})
+            items = await self.rasa.send(conv.id, mask_pii(text),
+                                         {"channel": channel, METADATA_KEY: request_id()})
+            # The action server's decision rides along as data: stored, never shown.
+            bot_replies, decision = split_replies(items)
             if not bot_replies:
                 # Every path of the bot answers something; nothing back means an action failed
                 # (typically the action server is down), and the customer must not get silence.
@@ -72,11 +75,12 @@ class Gateway:
         except RasaUnavailable as exc:
             log.warning("rasa unavailable for conversation %s: %s", conv.id, exc)
             metrics.BOT_UNAVAILABLE.labels("rasa").inc()
-            bot_replies = await run_in_threadpool(self._without_bot, conv.id, text)
-        state = await self._store_reply(conv.id, bot_replies)
+            bot_replies, decision = await run_in_threadpool(self._without_bot, conv.id, text), None
+        state = await self._store_reply(conv.id, bot_replies, decision)
         return GatewayReply(conv.id, state, bot_replies)
 
-    async def _store_reply(self, conversation_id: str, bot_replies: list[dict[str, Any]]) -> str:
+    async def _store_reply(self, conversation_id: str, bot_replies: list[dict[str, Any]],
+                           decision: BotDecision | None = None) -> str:
         """Store the bot's reply, riding out a short database outage (a PostgreSQL restart):
         the customer's message is already stored, and its answer should not be thrown away.
         Past the deadline the error goes up (503) and the recovery sweep answers later."""
@@ -84,7 +88,7 @@ class Gateway:
         delay = 0.2
         while True:
             try:
-                return await run_in_threadpool(self.conversations.reply, conversation_id, bot_replies)
+                return await run_in_threadpool(self.conversations.reply, conversation_id, bot_replies, decision)
             except DBAPIError as exc:
                 if not exc.connection_invalidated and not _is_connection_error(exc):
                     raise

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import h11
 
+from common.bot_protocol import is_decision
+
 WEBHOOK = "/webhooks/rest/webhook"
 # An idle connection is closed after this long: well under the servers' own idle limits (Rasa
 # 120 s, nginx 75 s), so the server never closes one just as it is reused.
@@ -65,6 +67,8 @@ class RasaClient:
         self._idle: list[_Connection] = []
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The bot's items for one customer message: text replies, and the decision message when
+        the action server sent one (bot_protocol.split_replies separates them)."""
         body = json.dumps({"sender": sender, "message": text, "metadata": metadata or {}},
                           ensure_ascii=False, separators=(",", ":")).encode()
         try:
@@ -78,7 +82,8 @@ class RasaClient:
         if status != 200:
             raise RasaUnavailable(f"HTTP {status}")
         try:
-            return [self._reply(item) for item in json.loads(payload) if item.get("text")]
+            return [self._reply(item) for item in json.loads(payload)
+                    if item.get("text") or is_decision(item)]
         except (ValueError, AttributeError, TypeError) as exc:
             raise RasaUnavailable(f"unreadable reply: {exc}") from exc
 
@@ -116,6 +121,10 @@ class RasaClient:
 
     @staticmethod
     def _reply(item: dict[str, Any]) -> dict[str, Any]:
+        """A text reply (with its buttons), or the bot's decision message as it came (the
+        caller takes it out: bot_protocol.split_replies)."""
+        if not item.get("text"):
+            return {"custom": item["custom"]}
         reply: dict[str, Any] = {"text": item["text"]}
         if item.get("buttons"):
             reply["buttons"] = [{"title": b["title"], "payload": b["payload"]} for b in item["buttons"]]

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from common.bot_protocol import BotDecision
 from common.observability import metrics
 from db.base import utcnow
 from gateway.conversations.models import AnswerFeedback, Conversation, ConversationState, Message
@@ -38,6 +40,7 @@ def _customer_key(channel: str, customer_id: str) -> int:
 
 _CONVERSATIONS = Conversation.__table__
 _INSERT_MESSAGE = insert(Message.__table__)
+_INSERT_MESSAGE_IDS = _INSERT_MESSAGE.returning(Message.__table__.c.id, sort_by_parameter_order=True)
 # Built once: the per-turn statements (building one costs about as much as running it).
 _LATEST = (select(Conversation)
            .where(Conversation.channel == bindparam("channel"), Conversation.customer_id == bindparam("customer_id"))
@@ -68,7 +71,7 @@ class StoredMessage:
     created_at: str
 
     @classmethod
-    def of(cls, m: Message) -> "StoredMessage":
+    def of(cls, m: Message) -> StoredMessage:
         return cls(m.id, m.sender, m.text, m.buttons, m.created_at.isoformat())
 
 
@@ -100,16 +103,22 @@ class ConversationService:
             set_committed_value(conv, "updated_at", now)
             return conv
 
-    def reply(self, conversation_id: str, replies: list[dict[str, Any]]) -> str:
-        """Store the bot's replies in one transaction; returns the conversation's state now
-        (an action may have handed it off meanwhile)."""
+    def reply(self, conversation_id: str, replies: list[dict[str, Any]],
+              decision: BotDecision | None = None) -> str:
+        """Store the bot's replies and its decision on the turn (the action server's data, for
+        reports) in one transaction; returns the conversation's state now (an action may have
+        handed it off meanwhile)."""
         with self._sessions.begin() as session:
             now = utcnow()
             conn = session.connection()
+            last_id = None
             if replies:
-                conn.execute(_INSERT_MESSAGE, [_message_row(conversation_id, "bot", r["text"], r.get("buttons"), now)
-                                               for r in replies])
-            record_turn(session, conversation_id, replies)  # the bot's decision, for reports
+                rows = [_message_row(conversation_id, "bot", r["text"], r.get("buttons"), now) for r in replies]
+                if decision is None:
+                    conn.execute(_INSERT_MESSAGE, rows)
+                else:  # the decision links to the turn's last message
+                    last_id = conn.execute(_INSERT_MESSAGE_IDS, rows).scalars().all()[-1]
+            record_turn(session, conversation_id, decision, last_id, now)
             # Moving updated_at tells the unanswered-message sweep (recovery.py) it was answered;
             # the same statement reads the state fresh, so no separate look-up.
             state = conn.execute(_TOUCH.returning(_CONVERSATIONS.c.state),

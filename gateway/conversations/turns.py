@@ -1,25 +1,22 @@
 """The bot's decision on each turn (answer / clarify / no_answer), stored for reports and metrics.
 
-The gateway reads the decision off the replies the action server sent: an answer carries the
-有帮助/没帮助 buttons naming its KB entry, a clarify starts with "您是不是想问", a miss with the
-no-answer apology (the same markers the editor's unanswered-questions list reads). Handoffs are
-not turns: they are their own records.
+The action server sends the decision as data with its replies (common/bot_protocol.py); the
+gateway stores it here, one row per turn, linked to the bot message it came with. Reports,
+metrics, the unanswered-questions list, topic mining and the open-issue summary read it from
+here, never from the reply texts. Turns without a KB decision (chit-chat, a handoff confirmation)
+have no row: handoffs are their own records.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, insert
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from assist_api.editor.unanswered import CLARIFY_PREFIX, NO_ANSWER_PREFIX
+from common.bot_protocol import BotDecision
 from db.base import Base, UTCDateTime, utcnow
-
-HELPFUL_PAYLOAD = "/feedback_helpful"
-DECISIONS = ("answer", "clarify", "no_answer")
 
 
 class BotTurn(Base):
@@ -27,42 +24,38 @@ class BotTurn(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(String(32), ForeignKey("conversations.id"), index=True)
+    # The turn's last bot message (the one the decision followed); None for demo rows and any
+    # turn whose replies were empty.
+    message_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("messages.id"), nullable=True, index=True)
     decision: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the answered entry
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # the search's, for the top entry
+    offered: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # entries shown (clarify buttons)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-def decision_of(replies: list[dict[str, Any]]) -> tuple[str, str | None] | None:
-    """(decision, entry id) of one bot turn, or None when it was no KB decision (chit-chat,
-    a handoff confirmation, a status answer)."""
-    for reply in replies:
-        for button in reply.get("buttons") or []:
-            payload = button.get("payload") or ""
-            if payload.startswith(HELPFUL_PAYLOAD):
-                try:
-                    entry_id = json.loads(payload[len(HELPFUL_PAYLOAD):]).get("entry_id")
-                except (ValueError, AttributeError):
-                    entry_id = None
-                return "answer", entry_id
-    for reply in replies:
-        text = reply.get("text") or ""
-        if text.startswith(CLARIFY_PREFIX):
-            return "clarify", None
-        if text.startswith(NO_ANSWER_PREFIX):
-            return "no_answer", None
-    return None
-
-
-def record_turn(session: Session, conversation_id: str, replies: list[dict[str, Any]]) -> str | None:
+def record_turn(session: Session, conversation_id: str, decision: BotDecision | None,
+                message_id: int | None, at: datetime | None = None) -> str | None:
     """Store the turn's decision in the caller's transaction; returns the decision."""
-    found = decision_of(replies)
-    if found is None:
+    if decision is None:
         return None
-    decision, entry_id = found
     # A plain INSERT on the transaction's connection: no ORM unit of work on every bot turn.
     session.connection().execute(insert(BotTurn.__table__), [{
-        "conversation_id": conversation_id, "decision": decision, "entry_id": entry_id, "created_at": utcnow()}])
+        "conversation_id": conversation_id, "message_id": message_id, "decision": decision.decision,
+        "entry_id": decision.entry_id, "confidence": decision.confidence,
+        "offered": list(decision.offered) or None, "created_at": at or utcnow()}])
     from common.observability import metrics  # late: keeps the model importable alone
 
-    metrics.BOT_DECISIONS.labels(decision).inc()
-    return decision
+    metrics.BOT_DECISIONS.labels(decision.decision).inc()
+    return decision.decision
+
+
+def decisions_of_messages(session: Session, message_ids: Iterable[int]) -> dict[int, str]:
+    """{bot message id: the decision stored with it} for those of the messages that carry one."""
+    ids = set(message_ids)
+    if not ids:
+        return {}
+    # A range, not IN (…): the editor's list passes thousands of ids.
+    rows = session.execute(select(BotTurn.message_id, BotTurn.decision)
+                           .where(BotTurn.message_id.between(min(ids), max(ids))))
+    return {message_id: decision for message_id, decision in rows if message_id in ids}

@@ -2,9 +2,9 @@
 questions the bot already settled.
 
 The conversation is read as turns: one customer message and the bot replies that follow it.
-Each turn's bot decision (answer / clarify / no_answer / none) is `turns.decision_of`, the same
-function that stores the decision per turn, and the KB entries a turn offered (the answered
-entry, the "您是不是想问" options) are read off its buttons.
+Each turn's bot decision (answer / clarify / no_answer / none) is the one the action server sent
+and the gateway stored with the turn's bot message (`turns.decisions_of_messages`), and the KB
+entries a turn offered (the answered entry, the "您是不是想问" options) are read off its buttons.
 
 The rule. Turns are grouped into issues, oldest first. An issue is **resolved** when the bot
 answered it and the customer did not come back on it:
@@ -28,14 +28,12 @@ server reports that the transcript does not show; entries shown only for resolve
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assist_api.editor.unanswered import UNHELPFUL_PAYLOAD
-from gateway.conversations.turns import HELPFUL_PAYLOAD, decision_of
+from common.bot_protocol import ANSWER, HELPFUL_PAYLOAD, UNHELPFUL_PAYLOAD, entry_of, intent_of
 from gateway.handoffs.replies import HUMAN_REQUEST_TEXTS
 
 # The customer says the answer did not work: the issue stays open.
@@ -57,6 +55,7 @@ BACKGROUND_LINES = 6  # the latest lines of the open issue the background keeps
 
 
 class MessageLike(Protocol):
+    id: int
     sender: str
     text: str
     buttons: list[dict[str, str]] | None
@@ -80,17 +79,6 @@ class OpenIssue:
     def tried(self, reported: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """The action server's `bot_tried` list kept to the open issue."""
         return [t for t in reported if t.get("id") not in self.settled]
-
-
-def entry_of(payload: str) -> str | None:
-    """The KB entry a button payload names (`/intent{"entry_id": …}`), if any."""
-    if not payload.startswith("/") or "{" not in payload:
-        return None
-    try:
-        value = json.loads(payload[payload.index("{"):]).get("entry_id")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
 
 
 def _offered(replies: Sequence[dict[str, Any]]) -> list[str]:
@@ -119,9 +107,9 @@ def similar(a: str, b: str) -> bool:
 def _kind(text: str) -> str:
     """payload | helpful | unhelpful | thanks | not_solved | question, for a customer message."""
     t = text.strip()
-    if t.startswith(HELPFUL_PAYLOAD):
+    if intent_of(t) == HELPFUL_PAYLOAD:
         return "helpful"
-    if t.startswith(UNHELPFUL_PAYLOAD):
+    if intent_of(t) == UNHELPFUL_PAYLOAD:
         return "unhelpful"
     if not t or t.startswith("/") or t in HUMAN_REQUEST_TEXTS or not _bare(t, GREETINGS):
         return "payload"
@@ -132,16 +120,26 @@ def _kind(text: str) -> str:
     return "question"
 
 
-def _turns(messages: Sequence[MessageLike]) -> list[tuple[int, int, str, list[dict[str, Any]]]]:
-    """(index of the customer message, index after the turn, its text, the bot replies)."""
-    turns: list[tuple[int, int, str, list[dict[str, Any]]]] = []
+@dataclass
+class _Turn:
+    start: int  # index of the customer message
+    end: int  # index after the turn
+    text: str
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    decision: str | None = None  # the bot's stored decision, None when it made none
+
+
+def _turns(messages: Sequence[MessageLike], decisions: Mapping[int, str]) -> list[_Turn]:
+    """The customer's messages, each with the bot replies that follow it and their decision."""
+    turns: list[_Turn] = []
     for i, m in enumerate(messages):
         if m.sender == "customer":
-            turns.append((i, i + 1, m.text, []))
+            turns.append(_Turn(i, i + 1, m.text))
         elif m.sender == "bot" and turns:
-            start, _, text, replies = turns[-1]
-            replies.append({"text": m.text, "buttons": m.buttons})
-            turns[-1] = (start, i + 1, text, replies)
+            turn = turns[-1]
+            turn.replies.append({"text": m.text, "buttons": m.buttons})
+            turn.end = i + 1
+            turn.decision = decisions.get(m.id, turn.decision)
     return turns
 
 
@@ -153,13 +151,15 @@ def _moved_on(text: str, offered: list[str], current: Issue) -> bool:
     return not same_entry and not any(similar(text, w) for w in current.words)
 
 
-def issues(messages: Sequence[MessageLike]) -> list[Issue]:
-    """The conversation's issues, oldest first, by the rule in the module docstring."""
+def issues(messages: Sequence[MessageLike], decisions: Mapping[int, str]) -> list[Issue]:
+    """The conversation's issues, oldest first, by the rule in the module docstring;
+    `decisions` are the stored bot decisions by bot message id."""
     found = [Issue(start=0)]
     answered = False  # the current issue has an answer the customer has not disputed
-    for start, end, text, replies in _turns(messages):
+    for turn in _turns(messages, decisions):
+        start, end, text = turn.start, turn.end, turn.text
         kind, current = _kind(text), found[-1]
-        offered = _offered(replies)
+        offered = _offered(turn.replies)
         if kind in ("helpful", "thanks"):
             if answered:
                 current.resolved = True
@@ -175,17 +175,17 @@ def issues(messages: Sequence[MessageLike]) -> list[Issue]:
         if kind in ("unhelpful", "not_solved"):
             answered = False
         current.offered += [e for e in offered if e not in current.offered]
-        decision = (decision_of(replies) or (None, None))[0]
-        if decision == "answer":
+        if turn.decision == ANSWER:
             answered = True
-        elif decision is not None:
+        elif turn.decision is not None:
             answered = False
     return found
 
 
-def open_issue(messages: Sequence[MessageLike]) -> OpenIssue:
-    """The open issue of a conversation (its messages in order), by the rule in the docstring."""
-    found = issues(messages)
+def open_issue(messages: Sequence[MessageLike], decisions: Mapping[int, str]) -> OpenIssue:
+    """The open issue of a conversation (its messages in order, the stored bot decisions by
+    message id), by the rule in the docstring."""
+    found = issues(messages, decisions)
     current = next((i for i in reversed(found) if i.words), found[-1])
     settled = {e for i in found if i is not current for e in i.offered} - set(current.offered)
     return OpenIssue("\n".join(current.words[-BACKGROUND_LINES:]), current.start,

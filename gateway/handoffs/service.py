@@ -16,6 +16,7 @@ from config.settings import Settings
 from db.base import utcnow
 from gateway.conversations.models import Conversation, ConversationState, Message
 from gateway.conversations.service import ConversationNotFound, ConversationService
+from gateway.conversations.turns import decisions_of_messages
 from gateway.handoffs.models import (
     Handoff,
     HandoffEvent,
@@ -111,9 +112,9 @@ class HandoffService:
                 outcome_id, created = existing.id, False
             else:
                 # The open issue, not the questions the bot already settled (open_issue.py).
-                issue = open_issue(list(session.scalars(
-                    select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-                )))
+                messages = list(session.scalars(
+                    select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)))
+                issue = open_issue(messages, decisions_of_messages(session, (m.id for m in messages)))
                 text = issue.background
                 labels = self._classify(text, reason, category, category_confidence)
                 priority = labels["priority"]["label"]
@@ -312,7 +313,8 @@ class HandoffService:
                 raise HandoffNotFound(handoff_id)
             if not done:
                 if handoff.owner != actor:
-                    raise HandoffConflict(f"only the owner ({handoff.owner or 'nobody yet'}) can transfer handoff {handoff_id}")
+                    raise HandoffConflict(
+                        f"only the owner ({handoff.owner or 'nobody yet'}) can transfer handoff {handoff_id}")
                 raise HandoffConflict(f"cannot transfer a handoff that is {handoff.status}")
             session.add(HandoffEvent(handoff_id=handoff_id, from_status=handoff.status, to_status=handoff.status,
                                      actor=actor, note=f"transferred to {to_agent}" + (f": {note}" if note else "")))
