@@ -84,7 +84,8 @@ async def post_message(body: CustomerMessage, response: Response, gateway: Gatew
         raise HTTPException(404, "no such conversation for this customer") from None
     response.headers[stream_token.HEADER] = stream_token.issue(
         service_token, result.conversation_id, body.customer_id)
-    return ChannelReply(conversation_id=result.conversation_id, state=result.state, replies=result.replies)
+    return ChannelReply.model_validate(
+        {"conversation_id": result.conversation_id, "state": result.state, "replies": result.replies})
 
 
 class StoredMessageOut(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -33,7 +33,10 @@ from kb.workflow import InvalidTransition
 router = APIRouter(prefix="/api/editor", tags=["KB editor"])
 
 StatusName = Literal["draft", "review", "published", "archived"]
-ENTRY_EXAMPLE = {
+KindName = Literal["clarify", "no_answer", "unhelpful", "handoff"]  # the kinds editor.unanswered counts
+if set(get_args(KindName)) != set(KINDS):
+    raise ImportError(f"KindName must list assist_api.editor.unanswered.KINDS: {KINDS}")
+ENTRY_EXAMPLE: dict[str, Any] = {
     "question": "星联卡在南极科考站能用吗？",
     "similar_questions": ["去南极手机有信号吗", "南极能不能打电话"],
     "answer": "南极科考站暂未开通星联漫游服务，可使用站内卫星电话。",
@@ -173,7 +176,8 @@ def transition_entry(entry_id: str, body: Transition, store: StoreDep, editor: C
     return to_record(_store_call(store.transition, entry_id, body.to, actor=editor.name))
 
 
-@router.get("/entries/{entry_id}/history", response_model=list[EntryVersionOut])
+# exclude_unset: a change carries `added`/`removed` or `lines` only when they apply.
+@router.get("/entries/{entry_id}/history", response_model=list[EntryVersionOut], response_model_exclude_unset=True)
 def entry_history(entry_id: str, store: StoreDep, editor: CurrentEditor) -> list[dict[str, Any]]:
     """Every version, newest first, with who, when, the action and a field-by-field diff against
     the version before."""
@@ -215,7 +219,7 @@ def unanswered(
     sessions: SessionsDep,
     settings: SettingsDep,
     editor: CurrentEditor,
-    kind: Annotated[Literal[KINDS] | None, Query(description="Only questions that got this outcome.")] = None,
+    kind: Annotated[KindName | None, Query(description="Only questions that got this outcome.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     """Questions the bot failed on, from stored conversations: followed by a clarify or a no-answer,

@@ -106,7 +106,7 @@ class RateGate:
         settings = self.settings
         if not settings.rate_limit_enabled:
             return
-        limits = []
+        limits: list[tuple[str, float, float]] = []
         if ip:
             limits.append((f"ip:{self.ip_address}", settings.rate_limit_ip_burst, settings.rate_limit_ip_per_s))
         if customer is not None:
@@ -119,4 +119,5 @@ class RateGate:
 
 
 # For the routes' OpenAPI `responses`.
-RESPONSES = {429: {"description": f"over the per-customer or per-IP rate ({REFUSED}); see Retry-After"}}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {"description": f"over the per-customer or per-IP rate ({REFUSED}); see Retry-After"}}
