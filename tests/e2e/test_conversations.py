@@ -18,6 +18,25 @@ def texts(reply: dict) -> str:
     return "\n".join(r["text"] for r in reply["replies"])
 
 
+def decisions(stack, conversation_id: str) -> list[tuple[str, str | None, float | None, list[str] | None]]:
+    """The bot's decisions the gateway stored for a conversation (sent by the action server as
+    data through Rasa), oldest first."""
+    from sqlalchemy import select
+
+    from db.engine import session_factory
+    from gateway.conversations.turns import BotTurn
+
+    with session_factory(stack.settings.database_url)() as session:
+        turns = session.scalars(select(BotTurn).where(BotTurn.conversation_id == conversation_id)
+                                .order_by(BotTurn.id))
+        return [(t.decision, t.entry_id, t.confidence, t.offered) for t in turns]
+
+
+def shown_only_text(reply: dict) -> bool:
+    """The customer sees text and buttons, never the decision message."""
+    return all(set(r) <= {"text", "buttons"} and r["text"] for r in reply["replies"])
+
+
 def test_greeting(stack):
     reply = stack.say(customer(), "你好")
     assert reply["state"] == "bot"
@@ -30,6 +49,10 @@ def test_faq_question_is_answered_from_the_kb_with_feedback_buttons(stack):
     assert "光猫" in texts(reply) and "10050报修" in texts(reply)  # broadband-006's answer
     buttons = [b for r in reply["replies"] for b in r.get("buttons", [])]
     assert [b["title"] for b in buttons] == ["有帮助", "没帮助"]
+    assert shown_only_text(reply)
+    [(decision, entry_id, confidence, offered)] = decisions(stack, reply["conversation_id"])
+    assert (decision, entry_id, offered) == ("answer", "broadband-006", ["broadband-006"])
+    assert 0 < confidence <= 1
     # The mark is stored per entry, for the reports.
     thanks = stack.say(who, buttons[0]["payload"], reply["conversation_id"])
     assert "很高兴" in texts(thanks)
@@ -45,14 +68,21 @@ def test_ambiguous_question_is_clarified_and_a_button_resolves_it(stack):
     answer = stack.say(who, calls["payload"], reply["conversation_id"])
     assert answer["state"] == "bot"
     assert "VoLTE" in texts(answer) or "信号" in texts(answer)
+    assert shown_only_text(reply) and shown_only_text(answer)
+    clarified, answered = decisions(stack, reply["conversation_id"])
+    assert clarified[0] == "clarify" and clarified[1] is None and len(clarified[3]) == len(buttons) - 1
+    assert answered[0] == "answer" and answered[1] in clarified[3]
 
 
 def test_two_misses_hand_off_with_the_reason(stack):
     who = customer()
     first = stack.say(who, "帮我订一张明天去北京的机票")
     assert first["state"] == "bot" and "转人工" in texts(first)
+    assert shown_only_text(first)
     second = stack.say(who, "附近有什么好吃的餐厅推荐", first["conversation_id"])
     assert second["state"] == "queued"
+    # The first miss is a no_answer turn; the second is the handoff, its own record.
+    assert [d[0] for d in decisions(stack, first["conversation_id"])] == ["no_answer"]
     record = _record_of(stack, second["conversation_id"])
     assert record["reason"] == "no_answer"
 
