@@ -1,6 +1,7 @@
 """Label names have one source, common/labels.yaml: the typed loader refuses a malformed one,
-the API serves it as it stands, a label renamed there shows up in the API and the HTML report,
-and the labelling guide documents every classification value."""
+every value the code knows has a name there, the API serves it as it stands, a label renamed
+there shows up in the API and the HTML report, and the labelling guide documents every
+classification value."""
 
 from __future__ import annotations
 
@@ -13,10 +14,18 @@ from pydantic import ValidationError
 
 import common.labels
 from assist_api.app import create_app
+from assist_api.assist.config import load_config
 from assist_api.auth.keys import KeyStore, Role
+from assist_api.editor.unanswered import KINDS
+from assist_api.reports.metrics import PRIORITIES, REASONS
+from assist_api.reports.period import GRANULARITIES
 from common.labels import CLASSIFICATION, LABELS_FILE, Labels, load_labels
 from config.settings import PROJECT_ROOT, Settings
 from db.engine import session_factory
+from gateway.handoffs.models import HandoffReason, HandoffStatus
+from kb.schema import KNOWN_CHANNELS
+from kb.search.decision import Decision
+from kb.workflow import Status
 from tests import reports_fixture as fx
 
 GUIDE = PROJECT_ROOT / "assist_api" / "assist" / "data" / "LABELLING.md"
@@ -90,3 +99,20 @@ def test_a_label_renamed_in_the_source_shows_in_the_api_and_the_html_report(rena
         assert served[kind][value] == name
         assert name in report.text, f"{kind}.{value}"
     assert "话费账单" not in report.text and "客户要求转人工" not in report.text
+
+
+def test_every_value_the_code_knows_has_a_name_in_the_source():
+    """The values live in code (enums, tuples) and their names here: a value added on one side
+    only fails this test, instead of showing up untranslated on a page."""
+    labels = load_labels()
+    in_code = {
+        "reason": [r.value for r in HandoffReason], "status": [s.value for s in HandoffStatus],
+        "kb_status": [s.value for s in Status], "decision": [d.value for d in Decision],
+        "channel": list(KNOWN_CHANNELS), "unanswered_kind": list(KINDS), "granularity": list(GRANULARITIES),
+    }
+    for kind, values in in_code.items():
+        assert set(labels.values(kind)) == set(values), kind
+    assert set(REASONS) == set(labels.values("reason"))
+    assert set(PRIORITIES) == set(labels.values("priority"))
+    routes = {rule["route"] for rule in load_config().routing}
+    assert routes == set(labels.values("route"))
