@@ -40,7 +40,7 @@ def record_turn(session: Session, conversation_id: str, decision: BotDecision | 
     if decision is None:
         return None
     # A plain INSERT on the transaction's connection: no ORM unit of work on every bot turn.
-    session.connection().execute(insert(BotTurn.__table__), [{
+    session.connection().execute(insert(BotTurn), [{
         "conversation_id": conversation_id, "message_id": message_id, "decision": decision.decision,
         "entry_id": decision.entry_id, "confidence": decision.confidence,
         "offered": list(decision.offered) or None, "created_at": at or utcnow()}])
