@@ -5,6 +5,7 @@ endpoints and their role checks, the unanswered-questions list, and the pages th
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -96,6 +97,24 @@ def test_pages_are_served(ui, path, marker):
     assert marker in response.text and 'lang="zh-CN"' in response.text
 
 
+def test_staff_pages_load_es_modules_that_resolve_without_a_build_step(ui):
+    """Each staff page loads one module; every `import … from "./x.js"` names a file the gateway
+    serves as JavaScript (browsers refuse modules of another type)."""
+    for page, entry in (("/console", "console.js"), ("/editor", "editor.js"), ("/reports", "reports.js")):
+        scripts = re.findall(r"<script\b[^>]*>", ui.client.get(page).text)
+        assert scripts == [f'<script type="module" src="/ui/{entry}">'], page
+    seen, todo = set(), ["console.js", "editor.js", "reports.js"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        response = ui.client.get(f"/ui/{name}")
+        assert response.status_code == 200 and "javascript" in response.headers["content-type"], name
+        todo += re.findall(r'^import [^;]+ from "\./([\w-]+\.js)";$', response.text, flags=re.M)
+    assert {"api.js", "common.js", "labels.js", "live.js", "alerts.js"} <= seen
+
+
 def test_widget_script_is_served_and_never_parses_message_html(ui):
     response = ui.client.get("/ui/widget.js")
     assert response.status_code == 200 and "javascript" in response.headers["content-type"]
@@ -151,8 +170,9 @@ def test_csat_only_for_a_closed_agent_conversation_once(ui):
     who = customer()
     conv, token = ui.say(who, "宽带坏了")
     conv = conv["conversation_id"]
-    rate = lambda score, tok=token: ui.client.post(f"{WEB}/conversations/{conv}/csat", params={"token": tok},
-                                                   json={"score": score})
+    def rate(score, tok=token):
+        return ui.client.post(f"{WEB}/conversations/{conv}/csat", params={"token": tok}, json={"score": score})
+
     assert rate(5).status_code == 409  # still with the bot
     ui.say(who, "转人工", conv)
     [record] = [r for r in ui.as_("agent", "GET", "/api/handoffs").json() if r["conversation_id"] == conv]
@@ -200,14 +220,17 @@ def test_editor_endpoints_need_the_editor_role(ui, method, path, body):
 
 
 def test_draft_review_publish_with_history_diff_and_restore(ui):
-    ed = lambda method, path, **kw: ui.as_("editor", method, path, **kw)
+    def ed(method, path, **kw):
+        return ui.as_("editor", method, path, **kw)
+
     created = ed("POST", "/api/editor/entries", json=DRAFT)
     assert created.status_code == 201, created.text
     entry = created.json()
     eid = entry["id"]
     assert eid.startswith("roaming-") and entry["status"] == "draft" and entry["version"] == 1
     # A draft is not searchable, but the trial search can count it as published.
-    assert all(r["id"] != eid for r in ui.client.post("/api/kb/search", json={"query": "南极能打电话吗"}).json()["results"])
+    found = ui.client.post("/api/kb/search", json={"query": "南极能打电话吗"}).json()["results"]
+    assert all(r["id"] != eid for r in found)
     trial = ed("POST", "/api/editor/test", json={"query": "南极能不能打电话", "draft_id": eid}).json()
     assert trial["results"][0]["id"] == eid and trial["results"][0]["is_draft"]
     assert trial["decision"] in ("answer", "clarify") and set(trial["thresholds"]) == {"answer", "clarify", "margin"}
@@ -248,7 +271,8 @@ def test_draft_review_publish_with_history_diff_and_restore(ui):
 
     listed = ed("GET", "/api/editor/entries", params={"q": "南极科考站"}).json()
     assert listed[0]["id"] == eid  # the latest change first
-    assert all(e["status"] == "published" for e in ed("GET", "/api/editor/entries", params={"status": "published"}).json())
+    published = ed("GET", "/api/editor/entries", params={"status": "published"}).json()
+    assert all(e["status"] == "published" for e in published)
 
 
 @pytest.mark.parametrize(("body", "reason"), [
