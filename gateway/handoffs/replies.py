@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.bot_protocol import HUMAN_REQUEST_PAYLOAD as HUMAN_REQUEST_PAYLOAD  # re-exported
 from db.base import utcnow
 from gateway.handoffs.service_levels import ServiceLevels
 
 # What customers type to ask for a person; the gateway honours them even without the bot, and
 # they are left out of the record's "customer's own words".
 HUMAN_REQUEST_TEXTS = ("转人工", "人工", "人工客服", "找人工", "转人工客服")
-HUMAN_REQUEST_PAYLOAD = "/request_human"
 # A queued customer chooses to leave a message instead of waiting (handoffs/waiting.py).
 LEAVE_MESSAGE_PAYLOAD = "/leave_message"
 
@@ -25,7 +25,8 @@ def handoff_confirmation(outcome: Any, levels: ServiceLevels) -> str:
     if not outcome.in_business_hours:
         return (
             f"现在是非工作时间（人工服务时间 {levels.settings.business_open}–{levels.settings.business_close}）。"
-            f"您的问题已记录（工单号 {h.id}），客服将在 {local_time(levels, h.first_response_due)} 前联系您，无需重复描述。"
+            f"您的问题已记录（工单号 {h.id}），"
+            f"客服将在 {local_time(levels, h.first_response_due)} 前联系您，无需重复描述。"
         )
     position = outcome.queue_position or 1
     ahead = f"您前面还有 {position - 1} 位客户" if position > 1 else "您是下一位"
