@@ -15,7 +15,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 from sqlalchemy import text as sql
