@@ -26,9 +26,10 @@ The result is saved with the index, so every replica that loads the index uses i
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from config.settings import Settings
 from kb.evaluation import EvalQuery

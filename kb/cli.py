@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -37,7 +38,7 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--db", help="Database URL (default: the project's SQLite file or DATABASE_URL)."),
 ]
 ActorOption = Annotated[str, typer.Option("--actor", help="Who makes the change (audit log).")]
@@ -54,11 +55,12 @@ def _errors() -> Iterator[None]:
     except (CLIError, StoreError, InterchangeError, QueryError, EvalFileError, ValueError) as exc:
         # Escaped: a message may name an extra such as '.[train]', which is not markup.
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        orig = getattr(exc, "orig", None)  # the driver's error, when SQLAlchemy wraps one
+        reason = str(orig if orig else exc).splitlines()[0]
         err.print(f"[red]error:[/red] database: {reason}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
 
 
 def _store(db: str | None) -> KBStore:
@@ -81,7 +83,9 @@ def _progress() -> Progress:
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="YAML (.yaml/.yml) or JSON Lines (.jsonl) file.")],
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid records even if some are bad.")] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the valid records even if some are bad.")
+    ] = False,
     db: DbOption = None,
     actor: ActorOption = "cli",
 ) -> None:
@@ -113,7 +117,7 @@ def import_(
 @app.command()
 def export(
     file: Annotated[Path, typer.Argument(help="Target file; its suffix picks YAML or JSON Lines.")],
-    status: Annotated[Optional[Status], typer.Option("--status", help="Only entries in this status.")] = None,
+    status: Annotated[Status | None, typer.Option("--status", help="Only entries in this status.")] = None,
     db: DbOption = None,
 ) -> None:
     """Export entries in the import format (lossless round trip)."""
@@ -153,7 +157,8 @@ def search(
 def eval_(
     queries: Annotated[Path, typer.Argument(help='JSON Lines: {"query": ..., "expected_id": id | null}.')],
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
-    details: Annotated[bool, typer.Option("--details", help="Add one row per query: query, expected id, decision, top-3 ids with confidences.")] = False,
+    details: Annotated[bool, typer.Option(
+        "--details", help="Add one row per query: query, expected id, decision, top-3 ids with confidences.")] = False,
     db: DbOption = None,
 ) -> None:
     """Measure search on labelled queries: recall@1/3, MRR, resolved without a human,
@@ -200,7 +205,8 @@ def reindex(db: DbOption = None) -> None:
 @app.command()
 def tune(
     queries: Annotated[Path, typer.Argument(help="Dev-split query file (never the test split).")],
-    output: Annotated[Optional[Path], typer.Option("--out", help="Where to write the calibration (default: the configured file).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--out", help="Where to write the calibration (default: the configured file).")] = None,
     db: DbOption = None,
 ) -> None:
     """Fit the confidence calibration and choose answer/clarify thresholds on a dev split."""
@@ -227,7 +233,8 @@ def tune(
 def train(
     output: Annotated[Path, typer.Option("--out", help="Directory for the fine-tuned model.")],
     epochs: Annotated[int, typer.Option(min=1, max=50, help="Passes over the KB's question pairs.")] = 8,
-    base: Annotated[Optional[Path], typer.Option(help="Model to start from (default: the shipped general model, kb/embedding/model-general).")] = None,
+    base: Annotated[Path | None, typer.Option(
+        help="Model to start from (default: the shipped general model, kb/embedding/model-general).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same model).")] = 0,
     db: DbOption = None,
 ) -> None:
@@ -267,8 +274,8 @@ def train(
 
 @app.command("list")
 def list_(
-    status: Annotated[Optional[Status], typer.Option("--status")] = None,
-    category: Annotated[Optional[str], typer.Option("--category")] = None,
+    status: Annotated[Status | None, typer.Option("--status")] = None,
+    category: Annotated[str | None, typer.Option("--category")] = None,
     db: DbOption = None,
 ) -> None:
     """List entries."""
@@ -301,7 +308,8 @@ def history(entry_id: str, db: DbOption = None) -> None:
         for column in ("version", "at", "actor", "action", "status"):
             table.add_column(column)
         for v in store.versions(entry_id):
-            table.add_row(str(v.version), v.created_at.isoformat(timespec="seconds"), v.actor, v.action, v.snapshot["status"])
+            table.add_row(str(v.version), v.created_at.isoformat(timespec="seconds"), v.actor, v.action,
+                          v.snapshot["status"])
         out.print(table)
         for row in store.audit(entry_id):
             out.print(f"{row.at.isoformat(timespec='seconds')} {row.actor} {row.action} v{row.version}: "

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -88,7 +89,7 @@ def _raw_records_yaml(text: str, path: Path) -> list[tuple[int, Any]]:
         return []
     if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode):
         raise InterchangeError(f"{path}: a YAML KB file must be a list of entries")
-    return [(node.start_mark.line + 1, item) for node, item in zip(root.value, data)]
+    return [(node.start_mark.line + 1, item) for node, item in zip(root.value, data, strict=True)]
 
 
 def _raw_records_jsonl(text: str, path: Path) -> list[tuple[int, Any]]:

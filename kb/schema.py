@@ -6,7 +6,7 @@ exact mapping an export writes, and `EntryRecord` validates what an import reads
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -134,11 +134,11 @@ class EntryRecord(EntryContent):
     updated_at: datetime | None = None
 
     @model_validator(mode="after")
-    def _timestamps_aware(self) -> "EntryRecord":
+    def _timestamps_aware(self) -> EntryRecord:
         for name in ("created_at", "updated_at"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
-                setattr(self, name, value.replace(tzinfo=timezone.utc))
+                setattr(self, name, value.replace(tzinfo=UTC))
         return self
 
     def content(self) -> dict[str, Any]:
@@ -146,7 +146,7 @@ class EntryRecord(EntryContent):
 
 
 def format_timestamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def to_record(entry: Any) -> dict[str, Any]:

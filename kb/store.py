@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -222,7 +223,7 @@ class KBStore:
         if not actor or not actor.strip() or len(actor) > 128:
             raise StoreError("actor must be 1 to 128 characters")
 
-    def _transaction(self) -> Iterator[Session]:
+    def _transaction(self) -> _Transaction:
         return _Transaction(self._sessions)
 
     @staticmethod

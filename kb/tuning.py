@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -101,7 +101,8 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
         """Each query's top candidate under a ranker fitted without that query's fold."""
         rows_out: list[dict[str, float]] = []
         labels_out: list[int] = []
-        for rows, labels in zip(out_of_fold_ranked(features, labels_per_query, names, c, folds), labels_per_query):
+        ranked_per_query = out_of_fold_ranked(features, labels_per_query, names, c, folds)
+        for rows, labels in zip(ranked_per_query, labels_per_query, strict=True):
             if not rows:
                 rows_out.append({name: 0.0 for name in names + list(RANK_FEATURES)})
                 labels_out.append(0)
@@ -114,18 +115,22 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
     # The ranker's regularisation is chosen by cross-validated top-1 accuracy on the dev
     # queries (folds by query), the confidence model's by cross-validated log-loss.
     in_scope = [i for i, (q, _, _) in enumerate(per_query) if q.expected_id]
-    ranker_c, top_rows, top_labels, best_top1 = C_GRID[0], [], [], -1.0
+    ranker_c: float | None = None  # None: the ranker was given, not fitted here
+    top_rows: list[dict[str, float]] = []
+    top_labels: list[int] = []
+    best_top1 = -1.0
     if ranker is not None:
-        ranker_c = None
         top_rows, top_labels = _tops_under(Calibrator(ranker=ranker), features, labels_per_query, names)
         best_top1 = float(np.mean([top_labels[i] for i in in_scope])) if in_scope else 0.0
     else:
+        best_c = C_GRID[0]
         for c in C_GRID:
             rows, labels = out_of_fold_tops(c)
             top1 = float(np.mean([labels[i] for i in in_scope])) if in_scope else 0.0
             if top1 > best_top1 + 1e-9:
-                ranker_c, top_rows, top_labels, best_top1 = c, rows, labels, top1
-        ranker = fit_ranker(features, labels_per_query, names, ranker_c)
+                best_c, top_rows, top_labels, best_top1 = c, rows, labels, top1
+        ranker_c = best_c
+        ranker = fit_ranker(features, labels_per_query, names, best_c)
     confidence_names = names + list(RANK_FEATURES)
 
     confidence_c: float | None = None
@@ -139,7 +144,7 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
     for q, feats, labels in per_query:
         rows = [dict(f) for f in feats]
         probs = calibrator.rank(rows)
-        ranked = sorted(zip(probs, rows, labels), key=lambda t: -t[0])
+        ranked = sorted(zip(probs, rows, labels, strict=True), key=lambda t: -t[0])
         confs = [calibrator.confidence(r) for _, r, _ in ranked]
         button_row = button_features(ranked[0][1] if ranked else {}, confs, [p for p, _, _ in ranked])
         scored.append((q, ranked, confs, button_row, any(label for _, _, label in ranked[:3])))
@@ -164,7 +169,7 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
 
     weights = _oos_weights([q for q, _, _ in per_query], oos_mix) if oos_mix else None
     if answer_floor is not None:
-        answer = _answer_threshold([t for t, ok in zip(tops, clear) if ok and t[0] >= answer_floor],
+        answer = _answer_threshold([t for t, ok in zip(tops, clear, strict=True) if ok and t[0] >= answer_floor],
                                    target_precision)
         answer = max(answer, answer_floor)
         answer, clarify = cost_thresholds(tops, clear, 0.0, target_oos_recall, oos_weights=weights,
@@ -182,7 +187,7 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
         "ranker_c": ranker_c,
         "ranker_cv_top1": round(best_top1, 4),
         "confidence_c": confidence_c,
-        "tuned_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tuned_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return calibrator
 
@@ -192,7 +197,7 @@ def _tops_under(scratch: Calibrator, features: list[list[dict[str, float]]], lab
     """Each query's top candidate (features with rank_p / rank_gap) and label under a fixed ranker."""
     rows_out: list[dict[str, float]] = []
     labels_out: list[int] = []
-    for feats, labs in zip(features, labels):
+    for feats, labs in zip(features, labels, strict=True):
         rows = [dict(f) for f in feats]
         if not rows:
             rows_out.append({name: 0.0 for name in names + list(RANK_FEATURES)})

@@ -20,12 +20,12 @@ SEED = 20261124
 
 
 def main() -> int:
-    rows = []
+    rows: list[dict] = []
     if PARTS.is_dir():  # the authors' raw files, before they were merged
         for part in sorted(PARTS.glob("*.jsonl")):
-            rows.extend(json.loads(l) for l in part.read_text("utf-8").splitlines() if l.strip())
+            rows.extend(json.loads(line) for line in part.read_text("utf-8").splitlines() if line.strip())
     else:
-        rows = [json.loads(l) for l in (OUT / "queries.jsonl").read_text("utf-8").splitlines() if l.strip()]
+        rows = [json.loads(line) for line in (OUT / "queries.jsonl").read_text("utf-8").splitlines() if line.strip()]
     seen = set()
     unique = []
     for row in rows:
@@ -51,8 +51,12 @@ def main() -> int:
         with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
             for row in data:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    oos = lambda d: sum(r["expected_id"] is None for r in d)  # noqa: E731
-    print(f"{len(unique)} queries ({oos(unique)} out of scope): dev {len(dev)} ({oos(dev)}), test {len(test)} ({oos(test)})")
+
+    def oos(rows: list[dict]) -> int:
+        return sum(r["expected_id"] is None for r in rows)
+
+    print(f"{len(unique)} queries ({oos(unique)} out of scope): "
+          f"dev {len(dev)} ({oos(dev)}), test {len(test)} ({oos(test)})")
     return 0
 
 

@@ -61,6 +61,9 @@ def write_model_card(out: Path, stats: dict) -> None:
     data_rows = ["| source | kind | rows |", "|---|---|---|"]
     for kind, sets in stats["data"].items():
         data_rows += [f"| {SOURCES.get(name, name)} | {kind} | {n:,} |" for name, n in sets.items()]
+    jieba_words = f", plus {stats['vocab_words']:,} frequent jieba words" if stats["vocab_words"] else ""
+    reproduce = (".venv/bin/python -m kb.embedding.train --out kb/embedding/model "
+                 f"--general-out kb/embedding/model-general --seed {stats['seed']}")
     card = f"""# kb/embedding/model — Chinese static sentence embeddings
 
 A {stats['dim']}-dimensional sentence-embedding model trained from scratch on CPU for the
@@ -85,7 +88,7 @@ Calling `model.encode` directly on raw text works but loses the Traditional/Simp
 
 A `tokenizers` WordPiece model with an empty continuation prefix (greedy longest match =
 forward maximum matching) over {stats['vocab_size']:,} tokens: [UNK], a–z, 0–9 and every character
-seen in the training text{f", plus {stats['vocab_words']:,} frequent jieba words" if stats['vocab_words'] else ""}. Latin words and
+seen in the training text{jieba_words}. Latin words and
 numbers are spelt out character by character; a character never seen in training becomes one
 [UNK] (split off by the pre-tokenizer so it cannot swallow its neighbours).
 
@@ -143,7 +146,7 @@ available), which the published models did not necessarily have.
 ## Reproduce
 
 ```bash
-.venv/bin/python -m kb.embedding.train --out kb/embedding/model --general-out kb/embedding/model-general --seed {stats['seed']}
+{reproduce}
 ```
 
 Training took {stats['train_seconds']:.0f} s wall time on this machine ({stats.get('machine', '2 CPU cores')}),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -115,7 +115,7 @@ def nli_triplets(pairs: list[Pair]) -> list[Triplet]:
     for p, h, label in pairs:
         ent, con = by_premise.setdefault(p, ([], []))
         (ent if label == 1 else con).append(h)
-    return [(p, e, c) for p, (ents, cons) in by_premise.items() for e, c in zip(ents, cons)]
+    return [(p, e, c) for p, (ents, cons) in by_premise.items() for e, c in zip(ents, cons, strict=False)]
 
 
 def read_kb_pairs(path: Path = DEMO_KB) -> list[Pair]:
@@ -161,7 +161,9 @@ class TrainingData:
 
     def sentences(self) -> list[str]:
         out: list[str] = []
-        for rows in (*self.labelled.values(), *self.triplets.values(), *self.positives.values()):
+        groups: list[Sequence[tuple[object, ...]]] = [
+            *self.labelled.values(), *self.triplets.values(), *self.positives.values()]
+        for rows in groups:
             for row in rows:
                 out.extend(x for x in row if isinstance(x, str))
         return out
@@ -217,16 +219,16 @@ def training_data(root: Path = DEFAULT_DATASETS, kb_path: Path | None = DEMO_KB)
     def keep(a: str, b: str) -> bool:
         return _key(a, b) not in held_out
 
-    for name, rows in labelled.items():
-        kept = [r for r in rows if keep(r[0], r[1])]
-        data.dropped_overlap += len(rows) - len(kept)
-        data.labelled[name] = kept
-    for name, rows in triplets.items():
-        kept = [r for r in rows if keep(r[0], r[1]) and keep(r[0], r[2])]
-        data.dropped_overlap += len(rows) - len(kept)
-        data.triplets[name] = kept
-    for name, rows in positives.items():
-        kept = [r for r in rows if keep(r[0], r[1])]
-        data.dropped_overlap += len(rows) - len(kept)
-        data.positives[name] = kept
+    for name, scored_pairs in labelled.items():
+        kept_pairs = [r for r in scored_pairs if keep(r[0], r[1])]
+        data.dropped_overlap += len(scored_pairs) - len(kept_pairs)
+        data.labelled[name] = kept_pairs
+    for name, triplet_rows in triplets.items():
+        kept_triplets = [r for r in triplet_rows if keep(r[0], r[1]) and keep(r[0], r[2])]
+        data.dropped_overlap += len(triplet_rows) - len(kept_triplets)
+        data.triplets[name] = kept_triplets
+    for name, positive_pairs in positives.items():
+        kept_positives = [r for r in positive_pairs if keep(r[0], r[1])]
+        data.dropped_overlap += len(positive_pairs) - len(kept_positives)
+        data.positives[name] = kept_positives
     return data

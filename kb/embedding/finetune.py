@@ -12,12 +12,16 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
 
 from kb.embedding.datasets import norm
-from kb.embedding.sentence_table import SentenceTable
+from kb.embedding.sentence_table import NO_LABELS, SentenceTable
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 
 def _no_duplicate_batches(pairs: list[tuple[str, str]], size: int, rng: random.Random) -> list[list[tuple[str, str]]]:
@@ -25,7 +29,9 @@ def _no_duplicate_batches(pairs: list[tuple[str, str]], size: int, rng: random.R
     rng.shuffle(pending)
     batches: list[list[tuple[str, str]]] = []
     while pending:
-        batch, texts, rest = [], set(), []
+        batch: list[tuple[str, str]] = []
+        texts: set[str] = set()
+        rest: list[tuple[str, str]] = []
         for a, b in pending:
             if len(batch) < size and a not in texts and b not in texts:
                 batch.append((a, b))
@@ -55,7 +61,7 @@ def finetune_on_pairs(base_model_dir: Path, pairs: list[tuple[str, str]], out_di
     clean = list(dict.fromkeys((norm(a), norm(b)) for a, b in pairs))
     clean = [(a, b) for a, b in clean if a and b and a != b]
     model = load_model(base_model_dir)
-    table = SentenceTable(model[0].tokenizer, sorted({s for p in clean for s in p}))
+    table = SentenceTable(cast("Tokenizer", model[0].tokenizer), sorted({s for p in clean for s in p}))
     loss_fn = MultipleNegativesRankingLoss(model, scale=scale)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
@@ -63,9 +69,9 @@ def finetune_on_pairs(base_model_dir: Path, pairs: list[tuple[str, str]], out_di
     losses: list[float] = []
     model.train()
     for i, batch in enumerate(plan):
-        anchors, positives = (list(col) for col in zip(*batch))
+        anchors, positives = (list(col) for col in zip(*batch, strict=True))
         embeddings = [model(table.features(col))["sentence_embedding"] for col in (anchors, positives)]
-        loss = loss_fn.compute_loss_from_embeddings(embeddings, None)
+        loss = loss_fn.compute_loss_from_embeddings(embeddings, NO_LABELS)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

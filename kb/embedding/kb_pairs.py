@@ -13,7 +13,8 @@ Entries without similar questions contribute only the answer pair.
 from __future__ import annotations
 
 import random
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 TYPO_COPIES_PER_ENTRY = 5
 ANSWER_PREFIX_CHARS = 80
@@ -28,7 +29,7 @@ def entry_pairs(entries: Iterable[Any], seed: int = 0) -> list[tuple[str, str]]:
         similar = [q for q in (entry.similar_questions or []) if q and q != entry.question]
         pairs.extend((entry.question, q) for q in similar)
         if len(similar) > 2:
-            pairs.extend(zip(similar, similar[1:] + similar[:1]))
+            pairs.extend(zip(similar, similar[1:] + similar[:1], strict=True))
         first_line = next((line.strip() for line in entry.answer.splitlines() if line.strip()), "")
         if first_line:
             pairs.append((entry.question, first_line[:ANSWER_PREFIX_CHARS]))

@@ -51,5 +51,5 @@ def group_pairs(groups: list[dict]) -> list[tuple[str, str]]:
         pairs.extend((questions[0], q) for q in questions[1:])
         if len(questions) > 2:
             rest = questions[1:]
-            pairs.extend(zip(rest, rest[1:] + rest[:1]))
+            pairs.extend(zip(rest, rest[1:] + rest[:1], strict=True))
     return pairs

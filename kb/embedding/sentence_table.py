@@ -4,13 +4,17 @@ a StaticEmbedding module takes. Shared by training from scratch (train.py) and f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     import torch
     from tokenizers import Tokenizer
+
+# MultipleNegativesRankingLoss builds its targets from in-batch positions and ignores the
+# labels argument, which its signature nonetheless types as a tensor.
+NO_LABELS: Any = None
 
 
 class SentenceTable:

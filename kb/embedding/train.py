@@ -25,6 +25,7 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -33,8 +34,11 @@ from kb.embedding.card import write_model_card
 from kb.embedding.datasets import DEFAULT_DATASETS, DEMO_KB, TrainingData, training_data
 from kb.embedding.finetune import finetune_on_pairs
 from kb.embedding.paraphrase_pairs import CORPUS_DIR as PARAPHRASES
-from kb.embedding.sentence_table import SentenceTable
+from kb.embedding.sentence_table import NO_LABELS, SentenceTable
 from kb.embedding.tokenizer import build_tokenizer, build_vocab
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 
 @dataclass
@@ -68,7 +72,7 @@ def _batches(rows: list, size: int, rng: random.Random) -> list[list]:
 
 def _tasks(data: TrainingData, recipe: Recipe) -> list[tuple[str, str, list]]:
     """(loss, source, rows) for each source used by the recipe."""
-    tasks = []
+    tasks: list[tuple[str, str, list]] = []
     if recipe.use_cosent:
         tasks += [("cosent", name, rows) for name, rows in data.labelled.items()]
     if recipe.use_mnrl:
@@ -88,7 +92,7 @@ def build_model(tokenizer, dim: int):
 
 
 def train(datasets_dir: Path = DEFAULT_DATASETS, recipe: Recipe | None = None, seed: int = 0,
-          log=print) -> tuple[object, dict]:
+          log=print) -> tuple[SentenceTransformer, dict]:
     """Build the tokenizer, train, and return (model, stats)."""
     from sentence_transformers.sentence_transformer.losses import CoSENTLoss, MultipleNegativesRankingLoss
 
@@ -134,15 +138,15 @@ def train(datasets_dir: Path = DEFAULT_DATASETS, recipe: Recipe | None = None, s
         f"{time.perf_counter() - started:.0f}s")
 
     model.train()
-    running = {"cosent": [], "mnrl": []}
+    running: dict[str, list[float]] = {"cosent": [], "mnrl": []}
     for i, (loss_name, rows) in enumerate(steps):
-        columns = list(zip(*rows))
+        columns = list(zip(*rows, strict=True))
         embeddings = [model(table.features(list(col)))["sentence_embedding"]
                       for col in (columns[:2] if loss_name == "cosent" else columns)]
         if loss_name == "cosent":
             loss = cosent.compute_loss_from_embeddings(embeddings, torch.tensor(columns[2], dtype=torch.float32))
         else:
-            loss = mnrl.compute_loss_from_embeddings(embeddings, None)
+            loss = mnrl.compute_loss_from_embeddings(embeddings, NO_LABELS)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -223,7 +227,8 @@ def main() -> int:
 
     model, stats = train(args.datasets, recipe, args.seed)
     stats["dim"] = recipe.dim
-    stats["machine"] = f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, torch {torch.__version__}"
+    processor = platform.processor() or platform.machine()
+    stats["machine"] = f"{os.cpu_count()} CPU cores, {processor}, torch {torch.__version__}"
     model.half()  # evaluate exactly the weights that are shipped
 
     def evaluate(m) -> dict:

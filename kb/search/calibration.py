@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,12 +64,12 @@ class LinearModel:
     bias: float
 
     def predict(self, features: dict[str, float]) -> float:
-        z = self.bias + sum(w * features.get(f, 0.0) for f, w in zip(self.feature_names, self.weights))
+        z = self.bias + sum(w * features.get(f, 0.0) for f, w in zip(self.feature_names, self.weights, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
     @classmethod
     def fit(cls, feature_names: Sequence[str], rows: Sequence[dict[str, float]], labels: Sequence[int],
-            class_weight: str | None = None, c: float = 1.0) -> "LinearModel":
+            class_weight: str | None = None, c: float = 1.0) -> LinearModel:
         """Logistic regression on standardised features (so `c` regularises every feature
         alike), folded back into weights on the raw features."""
         from sklearn.linear_model import LogisticRegression
@@ -93,7 +94,7 @@ class LinearModel:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "LinearModel":
+    def from_json(cls, data: dict[str, Any]) -> LinearModel:
         return cls(list(data["feature_names"]), [float(w) for w in data["weights"]], float(data["bias"]))
 
 
@@ -138,7 +139,7 @@ class Calibrator:
 
     # ---- persistence ---------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path) -> "Calibrator":
+    def load(cls, path: Path) -> Calibrator:
         if not path.is_file():
             return cls(provenance={"note": "defaults: no calibration file, run `kb tune`"})
         data = json.loads(path.read_text("utf-8"))

@@ -126,12 +126,12 @@ class DenseRetriever:
             return {}
         starts = self._entry_start[entries]
         ends = self._entry_start[np.asarray(entries) + 1]
-        docs = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
+        docs = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
         sims = self.index.vectors(docs) @ q
         centroid = self._centroids[entries].astype(np.float32) @ q
         results: dict[int, EntryScore] = {}
         offset = 0
-        for entry, start, end, c in zip(entries, starts, ends, centroid.tolist()):
+        for entry, start, end, c in zip(entries, starts, ends, centroid.tolist(), strict=True):
             own = sims[offset : offset + (end - start)]
             offset += end - start
             if len(own) == 0:

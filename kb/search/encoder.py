@@ -94,7 +94,10 @@ class SentenceTransformerEncoder:
         from sentence_transformers import SentenceTransformer
 
         self.model = SentenceTransformer(str(model_dir), device="cpu")
-        self.dim = int(self.model.get_embedding_dimension())
+        dim = self.model.get_embedding_dimension()
+        if dim is None:
+            raise ValueError(f"the embedding model in {model_dir} does not state its dimension")
+        self.dim = int(dim)
         self.fingerprint = fingerprint
         self._lock = threading.Lock()  # torch modules are not safe to call from many threads
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from config.settings import Settings
 from kb.search.calibration import Calibrator, Thresholds
-from kb.search.dense import DenseRetriever
 from kb.search.decision import Decision, decide
+from kb.search.dense import DenseRetriever
 from kb.search.documents import IndexedEntry, build_documents
+from kb.search.encoder import load_encoder, model_fingerprint
 from kb.search.fusion import Candidate, fuse
 from kb.search.lexical import LexicalRetriever
-from kb.search.encoder import load_encoder, model_fingerprint
 from kb.search.retriever import Retriever
 from kb.search.vector_index import HnswParams
 from kb.text.query_focus import focus
@@ -153,7 +154,7 @@ class SearchEngine:
     def build(
         cls, entries: Iterable[Any], settings: Settings, revision: int | None = None,
         calibrator: Calibrator | None = None,
-    ) -> "SearchEngine":
+    ) -> SearchEngine:
         """An index over `entries`; `calibrator` defaults to the configured file (the index
         builder passes the one fitted to this KB, kb.autotune)."""
         indexed, documents = build_documents(entries)
@@ -182,7 +183,7 @@ class SearchEngine:
         }
 
     @classmethod
-    def load(cls, directory: Path, settings: Settings, revision: int | None) -> "SearchEngine":
+    def load(cls, directory: Path, settings: Settings, revision: int | None) -> SearchEngine:
         entries = [
             IndexedEntry(**e) for e in json.loads((directory / ENTRIES_FILE).read_text("utf-8"))
         ]
@@ -218,7 +219,7 @@ class SearchEngine:
         # model says how sure the top ones are.
         rank_p = self.calibrator.rank([c.features for c in candidates])
         hits = []
-        for c, p in zip(candidates, rank_p):
+        for c, p in zip(candidates, rank_p, strict=True):
             entry = self.entries[c.entry_index]
             hits.append(
                 SearchHit(

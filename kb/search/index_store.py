@@ -56,8 +56,11 @@ class IndexStore:
     def _prune(self, active: Path) -> None:
         # Other builders (threads or replicas sharing this directory) rename and prune at the
         # same time: a directory listed a moment ago may be gone by the time it is looked at.
-        dated = [(p, _mtime(p)) for p in self.root.iterdir() if p.name.startswith("r") and p.is_dir()]
-        versions = [p for p, mtime in sorted((x for x in dated if x[1] is not None), key=lambda x: x[1])]
+        dated: list[tuple[Path, float]] = []
+        for p in self.root.iterdir():
+            if p.name.startswith("r") and p.is_dir() and (mtime := _mtime(p)) is not None:
+                dated.append((p, mtime))
+        versions = [p for p, _ in sorted(dated, key=lambda x: x[1])]
         for old in versions[: -self.keep]:
             if old != active:
                 shutil.rmtree(old, ignore_errors=True)

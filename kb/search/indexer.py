@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 from config.settings import Settings
-from kb.search.dense import StaleIndexError
 from kb.search.calibration import Calibrator
+from kb.search.dense import StaleIndexError
 from kb.search.engine import CALIBRATION_FILE, INDEX_FORMAT, SearchEngine, calibration_inputs, encoder_fingerprint
 from kb.search.index_store import IndexStore, read_manifest
 from kb.store import KBStore

@@ -54,7 +54,7 @@ class LexicalRetriever:
         question_tokens = [tokenize(doc.text, self.ngram_sizes) for doc in documents]
         self._doc_entry = np.array([doc.entry_index for doc in documents], dtype=np.int32)
         entry_tokens: list[list[str]] = [[] for _ in entries]
-        for doc, tokens in zip(documents, question_tokens):
+        for doc, tokens in zip(documents, question_tokens, strict=True):
             entry_tokens[doc.entry_index].extend(tokens)
         self._answer_tokens = [tokenize(e.answer, self.ngram_sizes) for e in entries]
         self._doc_tokens = [frozenset(t) for t in question_tokens]

@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 
 class LiveEngine:
+    _watcher: threading.Thread | None = None  # the background refresher, while it runs
+
     def __init__(self, store: KBStore, settings: Settings, check_interval_s: float = 2.0) -> None:
         self.store = store
         self.settings = settings
@@ -29,7 +31,7 @@ class LiveEngine:
         others keep searching the previous index meanwhile, so no search waits or fails.
         With the background watcher running, only the watcher refreshes: a rebuild (which
         recalibrates, tens of seconds on a large KB) never lands on a customer's request."""
-        if getattr(self, "_watcher", None) is not None:
+        if self._watcher is not None:
             return self._engine
         return self._refresh_if_due()
 
@@ -40,7 +42,7 @@ class LiveEngine:
                     self._checked_at = time.monotonic()
                     if self.store.revision() != self._engine.revision:
                         self._engine = open_engine(self.store, self.settings)
-                except Exception:  # noqa: BLE001 - a failed refresh must not fail the search
+                except Exception:
                     # Keep answering from the index we have; the next check tries again.
                     logger.exception("search index refresh failed; still serving revision %s",
                                      self._engine.revision)
@@ -64,7 +66,7 @@ class LiveEngine:
         self._watcher.start()
 
     def stop_background_refresh(self) -> None:
-        if getattr(self, "_watcher", None) is not None:
+        if self._watcher is not None:
             self._stopped.set()
             self._watcher.join(timeout=5)
             self._watcher = None

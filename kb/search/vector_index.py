@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -33,7 +34,8 @@ class VectorIndex:
         self.kind = kind
         self.ef_search = ef_search
         if kind == "hnsw":
-            faiss.downcast_index(index).hnsw.efSearch = ef_search
+            hnsw: Any = faiss.downcast_index(index)  # faiss's stubs type it as the base Index
+            hnsw.hnsw.efSearch = ef_search
 
     @property
     def size(self) -> int:
@@ -46,7 +48,7 @@ class VectorIndex:
     @classmethod
     def build(
         cls, vectors: np.ndarray, exact_max: int, hnsw: HnswParams | None = None, kind: str | None = None
-    ) -> "VectorIndex":
+    ) -> VectorIndex:
         """`kind` forces "flat" or "hnsw"; by default it follows the collection size."""
         hnsw = hnsw or HnswParams()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -90,7 +92,7 @@ class VectorIndex:
         (directory / META_FILE).write_text(json.dumps(meta), "utf-8")
 
     @classmethod
-    def load(cls, directory: Path, ef_search: int | None = None) -> "VectorIndex":
+    def load(cls, directory: Path, ef_search: int | None = None) -> VectorIndex:
         meta = json.loads((directory / META_FILE).read_text("utf-8"))
         index = faiss.read_index(str(directory / INDEX_FILE))
         return cls(index, meta["kind"], ef_search or meta["ef_search"])
