@@ -16,7 +16,7 @@ from assist_api.app import create_app
 from config.settings import Settings
 from db.base import utcnow
 from gateway.handoffs.models import Handoff
-from tests.wechat_fake import AES_KEY, APP_ID, SECRET, TOKEN, FakeWeChatAPI, WeChatPush, text_xml
+from tests.support.wechat_fake import AES_KEY, APP_ID, SECRET, TOKEN, FakeWeChatAPI, WeChatPush, text_xml
 
 pytestmark = pytest.mark.e2e
 URL = "/api/channels/wechat"

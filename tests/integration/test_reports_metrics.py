@@ -8,7 +8,7 @@ from assist_api.reports.period import Period
 from assist_api.reports.service import build_report
 from config.settings import Settings
 from db.engine import session_factory
-from tests import reports_fixture as fx
+from tests.support import reports_fixture as fx
 
 
 @pytest.fixture

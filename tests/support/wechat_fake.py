@@ -69,7 +69,7 @@ class FakeWeChatAPI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "FakeWeChatAPI":
+    def start(self) -> FakeWeChatAPI:
         self.port = free_port()
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
@@ -139,7 +139,7 @@ class WeChatPush:
     crypto: WeChatCrypto | None = None
 
     @classmethod
-    def safe_mode(cls) -> "WeChatPush":
+    def safe_mode(cls) -> WeChatPush:
         return cls(crypto=WeChatCrypto(TOKEN, AES_KEY, APP_ID))
 
     def query(self, timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:

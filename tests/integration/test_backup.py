@@ -293,7 +293,7 @@ def test_an_older_release_backup_restores_over_a_newer_schema(db_url, tmp_path, 
     from alembic import command
 
     from db.migrate import alembic_config, is_up_to_date
-    from tests.test_migrations import PREVIOUS_RELEASE, check_the_app_reads_them, insert_previous_release_rows
+    from tests.support.previous_release import PREVIOUS_RELEASE, check_the_app_reads_them, insert_previous_release_rows
 
     if db_url.startswith("sqlite"):
         old_url = f"sqlite:///{tmp_path / 'old.sqlite3'}"

@@ -13,7 +13,7 @@ from db.migrate import upgrade
 from kb.interchange import InterchangeError, parse_file, write_file
 from kb.schema import to_record
 from kb.store import KBStore
-from tests.conftest import DEMO_KB
+from tests.support.paths import DEMO_KB
 
 # Entries exercising every field: channels, null owner/review_due, statuses other than
 # published, numbers in tags, Markdown answers and strings YAML would otherwise retype.

@@ -13,7 +13,7 @@ from common.labels import CLASSIFICATION, load_labels
 from db.base import utcnow
 from db.engine import session_factory
 from gateway.handoffs.models import Handoff
-from tests.test_gateway_api import customer, open_gateway
+from tests.support.gateway import customer, open_gateway
 
 CLASSIFY = "/api/assist/classify"
 SUGGEST = "/api/assist/suggest"

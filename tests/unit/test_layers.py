@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from config.settings import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 
 LAYERS = ["config", "common", "db", "kb", "gateway", "assist_api"]
 # db too: the action server migrates the database (db.migrate) before it opens the KB store.

@@ -25,7 +25,7 @@ from assist_api.reports.period import Period
 from assist_api.reports.service import build_report
 from common import bot_protocol
 from common.observability import metrics
-from config.settings import Settings
+from config.settings import PROJECT_ROOT, Settings
 from db.engine import session_factory
 from db.migrate import upgrade
 from gateway.conversations.gateway import Gateway
@@ -35,7 +35,7 @@ from gateway.handoffs import replies as gateway_replies
 from gateway.handoffs.models import Handoff, HandoffReason
 from gateway.handoffs.service import HandoffService, handoff_json
 
-DOMAIN = Path(__file__).resolve().parents[1] / "bot" / "domain.yml"
+DOMAIN = PROJECT_ROOT / "bot" / "domain.yml"
 BROADBAND = ("broadband-006", "宽带老是掉线怎么办", 0.91)
 BILL = ("billing-001", "怎么查询话费", 0.88)
 MODEM = ("device-003", "光猫红灯闪烁怎么办", 0.47)

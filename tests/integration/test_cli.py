@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import PROJECT_ROOT
-from tests.conftest import DEMO_KB, EVAL_DIR
+from tests.support.paths import DEMO_KB, EVAL_DIR
 
 DEMO_COUNT = 159
 DECISIONS = {"answer", "clarify", "handoff"}

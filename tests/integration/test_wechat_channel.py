@@ -23,7 +23,7 @@ from config.settings import Settings
 from db.engine import get_engine, session_factory
 from gateway.channels.wechat.channel import TEXT_ONLY, WELCOME
 from gateway.handoffs.models import HandoffReason
-from tests.wechat_fake import (
+from tests.support.wechat_fake import (
     AES_KEY,
     APP_ID,
     SECRET,

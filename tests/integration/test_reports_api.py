@@ -19,7 +19,7 @@ from db.engine import session_factory
 from gateway.conversations.models import Message
 from gateway.conversations.service import ConversationService
 from gateway.conversations.turns import BotTurn
-from tests import reports_fixture as fx
+from tests.support import reports_fixture as fx
 
 DAY = {"start": "2026-10-12", "end": "2026-10-12"}
 

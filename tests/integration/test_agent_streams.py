@@ -24,7 +24,7 @@ from db.engine import session_factory
 from gateway.conversations.service import ConversationService
 from gateway.handoffs.models import Handoff, HandoffReason
 from gateway.handoffs.service import HandoffService
-from tests.test_ui_api import events
+from tests.support.sse import events
 
 WEB = "/api/channels/web"
 STREAM_S = 1.2

@@ -24,11 +24,11 @@ from assist_api.auth.keys import KeyStore, Role
 from assist_api.security.headers import PAGE_CSP
 from assist_api.security.rate_limit import REFUSED, TokenBucketLimiter
 from common.observability.logs import JsonFormatter
-from config.settings import Settings
+from config.settings import PROJECT_ROOT, Settings
 from db.engine import get_engine, session_factory
 
 WEB = "/api/channels/web"
-UI_DIR = Path(__file__).resolve().parent.parent / "assist_api" / "ui"
+UI_DIR = PROJECT_ROOT / "assist_api" / "ui"
 ROLES = ("agent", "editor", "supervisor", "admin")
 
 # ---- who may call what -------------------------------------------------------------------------

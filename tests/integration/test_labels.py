@@ -26,7 +26,7 @@ from gateway.handoffs.models import HandoffReason, HandoffStatus
 from kb.schema import KNOWN_CHANNELS
 from kb.search.decision import Decision
 from kb.workflow import Status
-from tests import reports_fixture as fx
+from tests.support import reports_fixture as fx
 
 GUIDE = PROJECT_ROOT / "assist_api" / "assist" / "data" / "LABELLING.md"
 DAY = {"start": "2026-10-12", "end": "2026-10-12"}

@@ -4,7 +4,6 @@ endpoints and their role checks, the unanswered-questions list, and the pages th
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -18,6 +17,7 @@ from common import bot_protocol
 from config.settings import Settings
 from db.engine import session_factory
 from kb.interchange import parse_file
+from tests.support.sse import events
 
 WEB = "/api/channels/web"
 DRAFT = {
@@ -50,15 +50,6 @@ class UI:
                                params={"token": token, "after": after}, headers=headers)
 
 
-def events(body: str) -> list[tuple[str, dict, str | None]]:
-    out = []
-    for block in body.split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
-        if "event" in fields:
-            out.append((fields["event"], json.loads(fields["data"]), fields.get("id")))
-    return out
-
-
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory, demo_records):
     var = tmp_path_factory.mktemp("ui")
@@ -78,7 +69,7 @@ def ui(tmp_path_factory, demo_records):
 
 @pytest.fixture(scope="session")
 def demo_records():
-    from tests.conftest import DEMO_KB
+    from tests.support.paths import DEMO_KB
     return parse_file(DEMO_KB).records
 
 
