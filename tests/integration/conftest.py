@@ -16,7 +16,7 @@ from db.migrate import upgrade
 from kb.interchange import parse_file
 from kb.store import KBStore
 from stack.postgres import PostgresServer, PostgresUnavailable
-from tests.support.paths import DEMO_KB
+from tests.support.demo_kb import DEMO_KB
 
 # Asia/Shanghai is UTC+8: at 08:00 UTC both calendars agree, at 20:00 UTC Shanghai is already
 # on the next day. Date-dependent tests run at both, so the suite passes at every hour.

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from assist_api.app import create_app
 from config.settings import Settings
+from tests.support.demo_kb import DEMO_ENTRIES
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def client(demo_store, tmp_path):
 def test_health_reports_the_loaded_index(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
-    assert body["published_entries"] == 159
+    assert body["published_entries"] == DEMO_ENTRIES
     assert body["index_revision"] == body["kb_revision"]
 
 
@@ -41,7 +42,7 @@ def test_bad_search_requests_get_a_clear_4xx(client, payload):
 def test_entries_are_published_only_and_unknown_ids_404(client, demo_store):
     demo_store.create("other-901", {"question": "草稿问题", "answer": "草稿答案", "category": "other"})
     ids = [e["id"] for e in client.get("/api/kb/entries").json()]
-    assert len(ids) == 159 and "other-901" not in ids
+    assert len(ids) == DEMO_ENTRIES and "other-901" not in ids
     assert client.get("/api/kb/entries/other-901").status_code == 404
     assert client.get("/api/kb/entries/nope").status_code == 404
     assert client.get("/api/kb/entries/billing-001").json()["question"]

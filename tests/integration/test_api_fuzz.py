@@ -70,7 +70,7 @@ def fuzzed(tmp_path_factory, demo_records):
 @pytest.fixture(scope="session")
 def demo_records():
     from kb.interchange import parse_file
-    from tests.support.paths import DEMO_KB
+    from tests.support.demo_kb import DEMO_KB
     return parse_file(DEMO_KB).records
 
 

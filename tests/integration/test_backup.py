@@ -23,6 +23,7 @@ from gateway.handoffs.models import Handoff, HandoffReason
 from gateway.handoffs.service import HandoffService
 from kb.models import KBEntry
 from kb.store import KBStore
+from tests.support.demo_kb import DEMO_ENTRIES
 
 runner = CliRunner()
 
@@ -91,8 +92,9 @@ def populated(db_url, tmp_path, demo_records) -> str:
 def test_backup_and_restore_bring_every_row_back(populated, tmp_path):
     url = populated
     before = snapshot(url)
-    assert len(before["kb_entries"]) == 160 and len(before["handoffs"]) == 2
-    assert len(before["kb_entry_versions"]) > 160 and len(before["audit_log"]) > 160
+    entries = DEMO_ENTRIES + 1  # the demo KB and backup-test-1
+    assert len(before["kb_entries"]) == entries and len(before["handoffs"]) == 2
+    assert len(before["kb_entry_versions"]) > entries and len(before["audit_log"]) > entries
     assert len(before["conversations"]) == 3 and len(before["messages"]) == 8
     assert len(before["handoff_events"]) == 3 and len(before["api_keys"]) == 1
 

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from config.settings import PROJECT_ROOT
-from tests.support.paths import DEMO_KB, EVAL_DIR
+from kb.search.decision import Decision
+from tests.support.demo_kb import DEMO_ENTRIES, DEMO_KB, EVAL_DIR
 
-DEMO_COUNT = 159
-DECISIONS = {"answer", "clarify", "handoff"}
+DEMO_COUNT = DEMO_ENTRIES
+DECISIONS = {d.value for d in Decision}
 
 
 class KB:

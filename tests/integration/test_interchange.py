@@ -13,7 +13,7 @@ from db.migrate import upgrade
 from kb.interchange import InterchangeError, parse_file, write_file
 from kb.schema import to_record
 from kb.store import KBStore
-from tests.support.paths import DEMO_KB
+from tests.support.demo_kb import DEMO_ENTRIES, DEMO_KB
 
 # Entries exercising every field: channels, null owner/review_due, statuses other than
 # published, numbers in tags, Markdown answers and strings YAML would otherwise retype.
@@ -93,7 +93,7 @@ def test_demo_round_trip_is_byte_identical(store, fresh_store, tmp_path, demo_re
     # and what was exported is the demo content, not just something stable
     exported = parse_file(first)
     assert exported.errors == []
-    assert len(exported.records) == 159
+    assert len(exported.records) == DEMO_ENTRIES
     by_id = {r.id: r for r in exported.records}
     assert sorted(by_id) == sorted(r.id for r in demo_records)
     for original in demo_records:
@@ -146,7 +146,7 @@ def test_export_writes_documented_field_order(store, tmp_path):
     _import(store, DEMO_KB)
     path = _export(store, tmp_path / "out.jsonl")
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 159
+    assert len(lines) == DEMO_ENTRIES
     first = json.loads(lines[0])
     assert list(first) == [
         "id", "question", "similar_questions", "answer", "category", "tags", "channels",

@@ -14,7 +14,7 @@ from kb.general_calibration import fit_general
 from kb.search.calibration import Calibrator
 from kb.search.indexer import open_engine
 from kb.tuning import tune
-from tests.support.paths import EVAL_DIR
+from tests.support.demo_kb import EVAL_DIR
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from db.engine import get_engine, session_factory
 
 WEB = "/api/channels/web"
 UI_DIR = PROJECT_ROOT / "assist_api" / "ui"
-ROLES = ("agent", "editor", "supervisor", "admin")
+ROLES = tuple(role.value for role in Role)
 
 # ---- who may call what -------------------------------------------------------------------------
 PUBLIC = "public"          # anyone, no credentials

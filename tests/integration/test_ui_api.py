@@ -69,7 +69,7 @@ def ui(tmp_path_factory, demo_records):
 
 @pytest.fixture(scope="session")
 def demo_records():
-    from tests.support.paths import DEMO_KB
+    from tests.support.demo_kb import DEMO_KB
     return parse_file(DEMO_KB).records
 
 
