@@ -2,7 +2,7 @@
 common/labels.yaml), never from the pages' own copies: the editor's and the reports page's
 choices equal what the API serves, and a label renamed in what the API serves shows up on the
 console's queue and the reports page. (That a rename in common/labels.yaml reaches the API and
-the HTML report: tests/test_labels.py.)"""
+the HTML report: tests/integration/test_labels.py.)"""
 
 from __future__ import annotations
 

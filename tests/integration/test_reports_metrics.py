@@ -1,4 +1,4 @@
-"""Report metrics against the hand-checked fixture day (tests/reports_fixture.py)."""
+"""Report metrics against the hand-checked fixture day (tests/support/reports_fixture.py)."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ def bearer(key: str) -> dict:
 
 def test_the_table_covers_every_route(gw):
     missing = sorted(set(app_routes(gw.app)) - set(POLICY))
-    assert not missing, f"routes without an entry in tests/test_security.py POLICY: {missing}"
+    assert not missing, f"routes without an entry in tests/integration/test_security.py POLICY: {missing}"
     stale = sorted(set(POLICY) - set(app_routes(gw.app)))
     assert not stale, f"POLICY names routes the app no longer has: {stale}"
 

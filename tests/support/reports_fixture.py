@@ -2,7 +2,7 @@
 
 Ten conversations that day (c1–c10), one the evening before (c0) and one the morning after
 (c11), so the 72-hour repeat-contact look-ahead crosses the range's edges. The expected values
-in tests/test_reports_metrics.py were worked out by hand from the table below.
+in tests/integration/test_reports_metrics.py were worked out by hand from the table below.
 
 | conv | channel | customer | local time | what happened |
 |---|---|---|---|---|
@@ -10,13 +10,16 @@ in tests/test_reports_metrics.py were worked out by hand from the table below.
 | c1  | web    | A | 10:00 | answered billing-001, 有帮助 |
 | c2  | web    | B | 10:05 | answered plan-001 |
 | c3  | wechat | C | 10:10 | answered billing-001, 没帮助 |
-| c4  | web    | D | 10:20 | clarify, miss → handoff no_answer, normal, broadband; reply 10:25 (due 10:30); resolved 11:00, closed 11:05; CSAT 5 |
-| c5  | web    | E | 10:30 | handoff user_request, high, billing; reply 10:40 (due 10:35, breached); resolved 12:00, reopened 12:10, resolved 13:00, closed 13:10; CSAT 2 |
+| c4  | web    | D | 10:20 | clarify, miss → handoff no_answer, normal, broadband; reply 10:25 (due 10:30); |
+|     |        |   |       | resolved 11:00, closed 11:05; CSAT 5 |
+| c5  | web    | E | 10:30 | handoff user_request, high, billing; reply 10:40 (due 10:35, breached); |
+|     |        |   |       | resolved 12:00, reopened 12:10, resolved 13:00, closed 13:10; CSAT 2 |
 | c6  | wechat | F | 11:00 | handoff complaint, high, service; reply 11:03 (due 11:05); in progress |
 | c7  | web    | G | 11:30 | handoff urgent, urgent, security; no reply (due 11:33, breached); queued |
 | c8  | web    | H | 12:00 | greeting only |
 | c9  | web    | A | 15:00 | answered billing-002 (A's second contact: c1 is a repeat contact) |
-| c10 | wechat | I | 16:00 | handoff emotion, normal, network; reply 16:05 (due 16:10); resolved 17:00, closed 17:05; no CSAT |
+| c10 | wechat | I | 16:00 | handoff emotion, normal, network; reply 16:05 (due 16:10); |
+|     |        |   |       | resolved 17:00, closed 17:05; no CSAT |
 | c11 | wechat | I | 10-13 09:00 | answered (outside the range; makes c10 a repeat contact) |
 
 "now" is 2026-10-12 20:00 local.

@@ -15,7 +15,8 @@ from tests.support.wechat_fake import text_xml
 def test_markdown_is_flattened_and_buttons_numbered_across_the_turn():
     text = render([
         {"text": "## 宽带掉线\n请先**重启光猫**，详见[报修指南](https://example.com/g)。\n- 检查网线"},
-        {"text": "您是不是想问：", "buttons": [{"title": "宽带报修", "payload": "/a"}, {"title": "转人工", "payload": "/h"}]},
+        {"text": "您是不是想问：",
+         "buttons": [{"title": "宽带报修", "payload": "/a"}, {"title": "转人工", "payload": "/h"}]},
     ])
     assert text.startswith("宽带掉线\n请先重启光猫，详见报修指南（https://example.com/g）。\n• 检查网线")
     assert "1. 宽带报修\n2. 转人工\n（回复数字即可选择）" in text
