@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -44,5 +45,22 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+def table_of(model: type[Base]) -> Table:
+    """The model's Table, for Core statements built once. Declarative types `__table__` as any
+    FromClause; a model mapped to its own table (every model here) has a Table."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table of its own")
+    return table
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched. Session.execute types every result as a
+    Result; for those statements it is a CursorResult, the one that carries rowcount."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count on {type(result).__name__}: not an UPDATE or DELETE result")
+    return result.rowcount

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.observability import metrics
-from db.base import utcnow
+from db.base import affected_rows, utcnow
 from gateway.conversations.models import Conversation, ConversationState, Message
 from gateway.handoffs import replies
 from gateway.threads import run_in_threadpool
@@ -55,12 +55,12 @@ class UnansweredRecovery:
     def answer(self, conversation_id: str, seen_updated_at) -> bool:
         """Apologise in this conversation unless something touched it since it was seen."""
         with self._sessions.begin() as session:
-            won = session.execute(
+            won = affected_rows(session.execute(
                 update(Conversation)
                 .where(Conversation.id == conversation_id, Conversation.updated_at == seen_updated_at,
                        Conversation.state == ConversationState.bot.value)
                 .values(updated_at=utcnow())
-            ).rowcount
+            ))
             if not won:
                 return False
             reply = replies.bot_unavailable()

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from common.bot_protocol import BotDecision
 from common.observability import metrics
-from db.base import utcnow
+from db.base import table_of, utcnow
 from gateway.conversations.models import AnswerFeedback, Conversation, ConversationState, Message
 from gateway.conversations.pii import mask_pii
 from gateway.conversations.turns import record_turn
@@ -38,9 +38,10 @@ def _customer_key(channel: str, customer_id: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-_CONVERSATIONS = Conversation.__table__
-_INSERT_MESSAGE = insert(Message.__table__)
-_INSERT_MESSAGE_IDS = _INSERT_MESSAGE.returning(Message.__table__.c.id, sort_by_parameter_order=True)
+_CONVERSATIONS = table_of(Conversation)
+_MESSAGES = table_of(Message)
+_INSERT_MESSAGE = insert(_MESSAGES)
+_INSERT_MESSAGE_IDS = _INSERT_MESSAGE.returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 # Built once: the per-turn statements (building one costs about as much as running it).
 _LATEST = (select(Conversation)
            .where(Conversation.channel == bindparam("channel"), Conversation.customer_id == bindparam("customer_id"))
@@ -178,6 +179,8 @@ class ConversationService:
                       buttons=buttons, agent_id=agent_id)
         session.add(msg)
         conv = session.get(Conversation, conversation_id)
+        if conv is None:
+            raise ConversationNotFound(conversation_id)
         conv.updated_at = utcnow()
         session.flush()
         for hook in self.message_hooks:
@@ -186,6 +189,8 @@ class ConversationService:
 
     def set_state(self, session: Session, conversation_id: str, state: ConversationState) -> None:
         conv = session.get(Conversation, conversation_id)
+        if conv is None:
+            raise ConversationNotFound(conversation_id)
         conv.state = state.value
         conv.updated_at = utcnow()
         conv.closed_at = utcnow() if state == ConversationState.closed else None

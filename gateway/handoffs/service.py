@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from common import triage
 from common.observability import metrics
 from config.settings import Settings
-from db.base import utcnow
+from db.base import affected_rows, utcnow
 from gateway.conversations.models import Conversation, ConversationState, Message
 from gateway.conversations.service import ConversationNotFound, ConversationService
 from gateway.conversations.turns import decisions_of_messages
@@ -85,7 +86,7 @@ class HandoffService:
         self,
         conversation_id: str,
         reason: HandoffReason,
-        bot_tried: list[dict[str, Any]] | None = None,
+        bot_tried: builtins.list[dict[str, Any]] | None = None,
         category: str | None = None,
         category_confidence: float = 0.0,
         actor: str = "bot",
@@ -96,6 +97,8 @@ class HandoffService:
         except IntegrityError:
             # A concurrent retry won the unique constraint: return its record.
             existing = self.for_conversation(conversation_id)
+            if existing is None:  # the constraint that failed was another one: not ours to hide
+                raise
             return HandoffOutcome(existing, False, self.queue_position(existing.id),
                                   self.levels.in_business_hours(utcnow()))
 
@@ -198,7 +201,7 @@ class HandoffService:
             ).first()
 
     def list(self, status: str | None = None, priority: str | None = None,
-             sla: str | None = None, owner: str | None = None) -> list[Handoff]:
+             sla: str | None = None, owner: str | None = None) -> builtins.list[Handoff]:
         stmt = select(Handoff)
         if status:
             stmt = stmt.where(Handoff.status == status)
@@ -213,7 +216,7 @@ class HandoffService:
             rows = [h for h in rows if sla_state(h, now, self.levels) == sla]
         return sorted(rows, key=lambda h: (PRIORITY_RANK.get(h.priority, 9), h.created_at))
 
-    def events(self, handoff_id: int) -> list[HandoffEvent]:
+    def events(self, handoff_id: int) -> builtins.list[HandoffEvent]:
         with self._sessions() as session:
             return list(session.scalars(
                 select(HandoffEvent).where(HandoffEvent.handoff_id == handoff_id).order_by(HandoffEvent.id)
@@ -255,7 +258,7 @@ class HandoffService:
             )).one()
         return row[0] or 0, row[1] or 0, row[2]
 
-    def created_after(self, handoff_id: int) -> list[Handoff]:
+    def created_after(self, handoff_id: int) -> builtins.list[Handoff]:
         with self._sessions() as session:
             return list(session.scalars(select(Handoff).where(Handoff.id > handoff_id).order_by(Handoff.id)))
 
@@ -278,7 +281,7 @@ class HandoffService:
                 elif not by_customer:
                     # The first-contact owner keeps the case until it is closed or transferred.
                     conditions.append(or_(Handoff.owner.is_(None), Handoff.owner == actor))
-                if session.execute(update(Handoff).where(*conditions).values(**values)).rowcount == 1:
+                if affected_rows(session.execute(update(Handoff).where(*conditions).values(**values))) == 1:
                     before = status
                     break
             handoff = session.get(Handoff, handoff_id)
@@ -301,13 +304,13 @@ class HandoffService:
     def transfer(self, handoff_id: int, actor: str, to_agent: str, note: str | None = None) -> Handoff:
         """Hand a claimed case to another agent, who becomes its owner."""
         with self._sessions.begin() as session:
-            done = session.execute(
+            done = affected_rows(session.execute(
                 update(Handoff)
                 .where(Handoff.id == handoff_id,
                        Handoff.status.in_([HandoffStatus.assigned.value, HandoffStatus.in_progress.value]),
                        Handoff.owner == actor)
                 .values(owner=to_agent, updated_at=utcnow())
-            ).rowcount
+            ))
             handoff = session.get(Handoff, handoff_id)
             if handoff is None:
                 raise HandoffNotFound(handoff_id)
@@ -333,7 +336,7 @@ class HandoffService:
         if handoff.first_response_at is None:
             now = utcnow()
             with self._sessions.begin() as session:
-                row = session.get(Handoff, handoff_id)
+                row = session.get_one(Handoff, handoff_id)
                 row.first_response_at = row.updated_at = now  # updated_at: live consoles see it
             if now > handoff.first_response_due:
                 metrics.SLA_BREACHES.labels(handoff.priority).inc()
@@ -376,12 +379,12 @@ def sla_state(h: Handoff, now: datetime | None = None, levels: ServiceLevels | N
         return "ok"
     if now > pending[0]:
         return "breached"
-    return "at_risk" if now >= at_risk_from(h, levels) else "ok"
+    risk_from = at_risk_from(h, levels)
+    return "at_risk" if risk_from is not None and now >= risk_from else "ok"
 
 
 def handoff_json(h: Handoff, now: datetime | None = None, levels: ServiceLevels | None = None) -> dict[str, Any]:
     now = now or utcnow()
-    responded = h.first_response_at is not None
     risk_from = at_risk_from(h, levels)
     return {
         "id": h.id,
@@ -397,7 +400,7 @@ def handoff_json(h: Handoff, now: datetime | None = None, levels: ServiceLevels 
         "sla": {
             "first_response_due": h.first_response_due.isoformat(),
             "resolution_due": h.resolution_due.isoformat(),
-            "first_response_at": h.first_response_at.isoformat() if responded else None,
+            "first_response_at": h.first_response_at.isoformat() if h.first_response_at is not None else None,
             "first_response_breached": (h.first_response_at or now) > h.first_response_due,
             "resolution_breached": h.status != "closed" and now > h.resolution_due,
             "state": sla_state(h, now, levels),

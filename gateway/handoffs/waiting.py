@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from db.base import utcnow
+from db.base import affected_rows, utcnow
 from gateway.conversations.service import ConversationService
 from gateway.handoffs import replies
 from gateway.handoffs.models import Handoff, HandoffStatus
@@ -146,7 +146,7 @@ class WaitingRoom:
         if rate_limited:
             conditions.append((Handoff.last_ack_at.is_(None)) | (Handoff.last_ack_at <= now - self.ack_interval))
         with self._sessions.begin() as session:
-            return bool(session.execute(update(Handoff).where(*conditions).values(**values)).rowcount)
+            return bool(affected_rows(session.execute(update(Handoff).where(*conditions).values(**values))))
 
     # ---- the soothing message near the deadline ------------------------------------------
     def soothe_due(self) -> int:
@@ -167,9 +167,9 @@ class WaitingRoom:
     def _soothe(self, handoff: Handoff, now: datetime) -> bool:
         text = self.render("waiting_soothe_template", self._status(handoff, now))
         with self._sessions.begin() as session:
-            won = session.execute(update(Handoff).where(
+            won = affected_rows(session.execute(update(Handoff).where(
                 Handoff.id == handoff.id, Handoff.status == HandoffStatus.queued.value,
-                Handoff.soothed_at.is_(None)).values(soothed_at=now, last_ack_at=now)).rowcount
+                Handoff.soothed_at.is_(None)).values(soothed_at=now, last_ack_at=now)))
             if not won:
                 return False
             # A system message: the widget's stream shows it, WeChat relays it through the

@@ -53,7 +53,7 @@ class Inbox:
         """Record the answer and how it goes out; a "custom" answer joins the outbox in the
         same transaction."""
         with self._sessions.begin() as session:
-            row = session.get(WeChatInbound, key)
+            row = session.get_one(WeChatInbound, key)
             row.status, row.conversation_id, row.reply, row.delivery = status, conversation_id, reply, delivery
             row.updated_at = utcnow()
             if delivery == "custom" and reply:

@@ -14,7 +14,7 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.base import utcnow
+from db.base import affected_rows, utcnow
 from gateway.channels.wechat.client import DeliveryError
 from gateway.channels.wechat.models import WeChatOutbound
 from gateway.channels.wechat.text import split
@@ -80,9 +80,10 @@ class Outbox:
             for row in heads.values():
                 if row.status != "pending" or row.next_attempt_at > now:
                     continue
-                won = session.execute(update(WeChatOutbound)
-                                      .where(WeChatOutbound.id == row.id, WeChatOutbound.status == "pending")
-                                      .values(status="sending", next_attempt_at=now)).rowcount
+                won = affected_rows(session.execute(
+                    update(WeChatOutbound)
+                    .where(WeChatOutbound.id == row.id, WeChatOutbound.status == "pending")
+                    .values(status="sending", next_attempt_at=now)))
                 if won:
                     claimed.append(row)
                 if len(claimed) >= limit:
@@ -91,13 +92,13 @@ class Outbox:
 
     def sent(self, row_id: int) -> None:
         with self._sessions.begin() as session:
-            row = session.get(WeChatOutbound, row_id)
+            row = session.get_one(WeChatOutbound, row_id)
             row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
 
     def failed_attempt(self, row_id: int, error: DeliveryError) -> str:
         """Record a failed attempt; returns the new status (pending again, or failed for good)."""
         with self._sessions.begin() as session:
-            row = session.get(WeChatOutbound, row_id)
+            row = session.get_one(WeChatOutbound, row_id)
             row.attempts += 1
             row.last_error = str(error)[:1000]
             if error.permanent or row.attempts >= self.max_attempts:
@@ -140,7 +141,7 @@ class DeliveryWorker:
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._run(), name="wechat-delivery")
+        self._task = asyncio.create_task(self._run(self._wake), name="wechat-delivery")
 
     async def stop(self) -> None:
         if self._task:
@@ -162,7 +163,7 @@ class DeliveryWorker:
             pass
         self._loop.call_soon_threadsafe(self._wake.set)
 
-    async def _run(self) -> None:
+    async def _run(self, wake: asyncio.Event) -> None:
         while True:
             try:
                 while await self.drain():
@@ -175,10 +176,10 @@ class DeliveryWorker:
                 wait = None
             timeout = self._idle_s if wait is None else min(self._idle_s, wait)
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                await asyncio.wait_for(wake.wait(), timeout)
             except TimeoutError:
                 pass
-            self._wake.clear()
+            wake.clear()
 
     async def drain(self) -> int:
         """Send every row due now; returns how many were attempted."""
