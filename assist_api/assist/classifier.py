@@ -110,7 +110,9 @@ class TicketClassifier:
         context = "\n".join([*history[-3:], text])
         predictions = self.predict(context)
         labels = {name: p.label for name, p in predictions.items()}
-        result = {name: predictions[name].to_json() for name in ("category", "priority", "complexity", "emotion")}
+        result: dict[str, Any] = {
+            name: predictions[name].to_json() for name in ("category", "priority", "complexity", "emotion")
+        }
         result["route"] = self.config.route(labels)
         result["is_complaint"] = bool(labels["is_complaint"])
         result["is_complaint_confidence"] = round(predictions["is_complaint"].confidence, 4)

@@ -61,16 +61,18 @@ class Suggester:
         self._vectorizer: TfidfVectorizer | None = None
         self._matrix = None
 
-    def _index(self, templates: list[ReplyTemplate]) -> None:
+    def _index(self, templates: list[ReplyTemplate]) -> TfidfVectorizer:
+        """The vectorizer fitted on these templates (refitted only when they changed)."""
         fingerprint = tuple((t.id, t.version) for t in templates)
-        if fingerprint == self._fingerprint:
-            return
+        if fingerprint == self._fingerprint and self._vectorizer is not None:
+            return self._vectorizer
         self._templates = templates
         self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), sublinear_tf=True,
                                            preprocessor=normalize)
         corpus = [f"{t.title} {t.text}" for t in templates] or [""]
         self._matrix = self._vectorizer.fit_transform(corpus)
         self._fingerprint = fingerprint
+        return self._vectorizer
 
     def suggest(
         self,
@@ -83,13 +85,13 @@ class Suggester:
         agent_has_replied: bool = True,
         engine: SearchEngine | None = None,
     ) -> list[Suggestion]:
-        self._index(templates)
+        vectorizer = self._index(templates)
         category = classification["category"]["label"]
         emotion = classification["emotion"]["label"]
         emotion_confidence = classification["emotion"]["confidence"]
         values = _Blank({name: variables.get(name) or "" for name in VARIABLES})
         values["category_name"] = values["category_name"] or self.config.category_names.get(category, "")
-        query = self._vectorizer.transform([text])
+        query = vectorizer.transform([text])
         similarity = (self._matrix @ query.T).toarray().ravel() if self._templates else np.zeros(0)
 
         out: list[Suggestion] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -103,7 +104,7 @@ class TemplateStore:
         self.revision = 0  # bumped on every change, so suggesters know to rebuild
 
     def list(self, stage: str | None = None, category: str | None = None,
-             channel: str | None = None) -> list[ReplyTemplate]:
+             channel: str | None = None) -> builtins.list[ReplyTemplate]:
         with self._sessions() as session:
             rows = list(session.scalars(select(ReplyTemplate).order_by(ReplyTemplate.id)))
         return [t for t in rows
@@ -148,7 +149,7 @@ class TemplateStore:
             session.delete(row)
         self.revision += 1
 
-    def _add_missing(self, items: list["TemplateIn"], actor: str) -> int:
+    def _add_missing(self, items: builtins.list["TemplateIn"], actor: str) -> int:
         added = 0
         with self._sessions.begin() as session:
             existing = set(session.scalars(select(ReplyTemplate.id)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 
@@ -27,7 +27,7 @@ def _sessions(db: str | None):
     return session_factory(url)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise typer.Exit(2)
 
@@ -55,7 +55,7 @@ def monthly(
     except ValueError as exc:
         _fail(str(exc))
     sessions = _sessions(db)
-    report = build_report(sessions, settings, period, granularity)
+    report = build_report(sessions, settings, period, "week" if granularity == "week" else "day")
     topics = None
     if clusters:
         try:

@@ -34,10 +34,10 @@ def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]],
              f'xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
              f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#1f2933">{escape(title)}</text>']
     for k in range(5):
-        v = vmax * k / 4
-        yy = y(v)
+        tick = vmax * k / 4
+        yy = y(tick)
         parts.append(f'<line x1="{left}" x2="{left + w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e4e7eb"/>')
-        text = _fmt_pct(v) if percent else f"{v:g}"
+        text = _fmt_pct(tick) if percent else f"{tick:g}"
         parts.append(f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end" fill="#7b8794">{text}</text>')
     step = max(1, n // 8)
     for i, label in enumerate(labels):
@@ -47,7 +47,8 @@ def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]],
     legend_x = left
     for idx, (name, vs) in enumerate(series.items()):
         color = PALETTE[idx % len(PALETTE)]
-        segments, current = [], []
+        segments: list[list[str]] = []
+        current: list[str] = []
         for i, v in enumerate(vs):
             if v is None:
                 if current:

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assist_api.reports.period import Period
-from db.base import utcnow
+from db.base import affected_rows, utcnow
 from gateway.conversations.csat import CsatRating
 from gateway.conversations.models import AnswerFeedback, Conversation, Message
 from gateway.conversations.turns import BotTurn
@@ -148,10 +148,10 @@ def generate(sessions: sessionmaker[Session], period: Period, conversations: int
         for i in range(0, len(rows["handoff"]), 2000):
             ids.update({c: h for h, c in session.execute(
                 insert(Handoff).returning(Handoff.id, Handoff.conversation_id), rows["handoff"][i:i + 2000])})
-        for key, model in (("event", HandoffEvent), ("csat", CsatRating)):
+        for key, linked in (("event", HandoffEvent), ("csat", CsatRating)):
             batch = [{**{k: v for k, v in r.items() if k != "cid"}, "handoff_id": ids[r["cid"]]} for r in rows[key]]
             for i in range(0, len(batch), 5000):
-                session.execute(insert(model), batch[i:i + 5000])
+                session.execute(insert(linked), batch[i:i + 5000])
     return {k: len(v) for k, v in rows.items()}
 
 
@@ -168,7 +168,7 @@ def _handoff(rng, rows, cid, channel, customer, category, reason, at, now) -> No
     reply_at = at + wait
     events = [(None, "queued", at), ("queued", "assigned", at + wait * 0.8)]
     status = "assigned"
-    resolved_at = None
+    resolved_at: datetime | None = None
     if reply_at <= now:
         events.append(("assigned", "in_progress", reply_at))
         status = "in_progress"
@@ -199,7 +199,7 @@ def _handoff(rng, rows, cid, channel, customer, category, reason, at, now) -> No
     for frm, to, when in events:
         rows["event"].append({"cid": cid, "from_status": frm, "to_status": to, "actor": "demo-agent",
                               "at": when, "note": "demo"})
-    if status == "closed" and rng.random() < 0.45:
+    if status == "closed" and resolved_at is not None and rng.random() < 0.45:
         score = _pick(rng, ((5, 45), (4, 30), (3, 12), (2, 7), (1, 6)))
         rows["csat"].append({"cid": cid, "conversation_id": cid, "agent_id": "demo-agent",
                              "score": score, "created_at": resolved_at + timedelta(minutes=3)})
@@ -216,7 +216,7 @@ def remove(sessions: sessionmaker[Session]) -> int:
         session.execute(delete(AnswerFeedback).where(AnswerFeedback.conversation_id.in_(demo)))
         session.execute(delete(BotTurn).where(BotTurn.conversation_id.in_(demo)))
         session.execute(delete(Message).where(Message.conversation_id.in_(demo)))
-        return session.execute(delete(Conversation).where(Conversation.id.like(f"{ID_PREFIX}%"))).rowcount
+        return affected_rows(session.execute(delete(Conversation).where(Conversation.id.like(f"{ID_PREFIX}%"))))
 
 
 def count_in(session: Session, start: datetime, end: datetime) -> int:

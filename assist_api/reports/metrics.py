@@ -127,9 +127,9 @@ class Tally:
         self.complaints += f.is_complaint
         if f.handoff_status == "closed":
             self.csat_asked += 1
-        if f.first_response_at is not None:
+        if f.first_response_at is not None and f.handoff_at is not None:
             self.first_response_s.append((f.first_response_at - f.handoff_at).total_seconds())
-        if f.resolved_at is not None:
+        if f.resolved_at is not None and f.handoff_at is not None:
             self.ever_resolved += 1
             self.resolution_s.append((f.resolved_at - f.handoff_at).total_seconds())
             self.reopened += f.reopens > 0

@@ -194,4 +194,4 @@ def overdue_entries(session: Session, today: date) -> list[tuple[str, str, date]
     stmt = (select(KBEntry.id, KBEntry.question, KBEntry.review_due)
             .where(KBEntry.status == "published", KBEntry.review_due.is_not(None), KBEntry.review_due < today)
             .order_by(KBEntry.review_due))
-    return [tuple(r) for r in session.execute(stmt)]
+    return [(entry_id, question, due) for entry_id, question, due in session.execute(stmt) if due is not None]
