@@ -23,6 +23,7 @@ from assist_api.routes import (
     channels_web,
     channels_web_stream,
     channels_wechat,
+    feedback,
     handoffs,
     health,
     internal,
@@ -107,8 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(agent_streams.router)  # first: /api/handoffs/events is no handoff id
-    for module in (health, kb, channels_web, channels_web_stream, handoffs, assist, templates, internal,
-                   me, kb_editor, labels, ui):
+    for module in (health, kb, channels_web, channels_web_stream, handoffs, assist, feedback, templates,
+                   internal, me, kb_editor, labels, ui):
         app.include_router(module.router)
     app.include_router(channels_wechat.router)  # WeChat official account (own lifespan)
     app.include_router(reports.router)  # supervisor reports, unanswered-question mining

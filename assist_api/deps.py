@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from assist_api.assist.classifier import TicketClassifier
+from assist_api.assist.feedback_service import FeedbackService
 from assist_api.assist.suggest import Suggester
 from assist_api.assist.templates import TemplateStore
 from assist_api.auth.dependencies import require, require_any, require_stream
@@ -121,6 +122,13 @@ def get_rate_limiter(request: Request) -> Limiter:
     return limiter_for(request.app)
 
 
+def get_feedback(request: Request) -> FeedbackService:
+    """Suggestion events and label corrections; corrections move deadlines by the handoffs'
+    service levels and re-route by the suggester's routing table."""
+    return FeedbackService(request.app.state.sessions, request.app.state.handoffs.levels,
+                           request.app.state.suggester.config)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 ServiceTokenDep = Annotated[str, Depends(get_service_token)]
@@ -136,6 +144,7 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 ClassifierDep = Annotated[TicketClassifier, Depends(get_classifier)]
 TemplatesDep = Annotated[TemplateStore, Depends(get_templates)]
 SuggesterDep = Annotated[Suggester, Depends(get_suggester)]
+FeedbackDep = Annotated[FeedbackService, Depends(get_feedback)]
 WeChatDep = Annotated[WeChatService, Depends(get_wechat)]
 RateLimiterDep = Annotated[Limiter, Depends(get_rate_limiter)]
 
@@ -145,6 +154,7 @@ CurrentAgent = Annotated[Principal, require(Role.agent)]
 CurrentEditor = Annotated[Principal, require(Role.editor)]
 CurrentSupervisor = Annotated[Principal, require(Role.supervisor)]
 CurrentSupervisorOrEditor = Annotated[Principal, require_any(Role.supervisor, Role.editor)]
+CurrentAgentOrSupervisor = Annotated[Principal, require_any(Role.agent, Role.supervisor)]
 # Event streams: the key in a header, or a stream ticket in the query for a browser's EventSource.
 StreamAgent = Annotated[Principal, require_stream(Role.agent)]
 

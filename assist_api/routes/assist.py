@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -85,6 +86,8 @@ class SuggestRequest(BaseModel):
 class SuggestionOut(BaseModel):
     text: str
     source: str
+    item_id: str = Field(description="The template id or KB entry id, as suggestion events name it.")
+    rank: int = Field(ge=1, description="Position in this list, from 1.")
     template_id: str | None = None
     kb_id: str | None = None
     score: float
@@ -92,6 +95,8 @@ class SuggestionOut(BaseModel):
 
 
 class SuggestResponse(BaseModel):
+    impression_id: str = Field(description="Names this list in the suggestion events the console reports "
+                                           "(POST /api/assist/events).")
     classification: ClassifyResponse
     suggestions: list[SuggestionOut]
 
@@ -151,4 +156,5 @@ def _suggest(services: SuggestServices, body: SuggestRequest, agent: Principal) 
         "\n".join([*history[-2:], text]), services.templates.list(), classification, variables,
         k=body.k, channel=body.channel, agent_has_replied=agent_has_replied, engine=services.engine,
     )
-    return {"classification": classification, "suggestions": [s.to_json() for s in suggestions]}
+    out = [{**s.to_json(), "item_id": s.id, "rank": rank} for rank, s in enumerate(suggestions, 1)]
+    return {"impression_id": uuid.uuid4().hex, "classification": classification, "suggestions": out}

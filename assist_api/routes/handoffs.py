@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, field_validator
 
-from assist_api.deps import ConversationsDep, CurrentAgent, HandoffsDep
+from assist_api.deps import ConversationsDep, CurrentAgent, FeedbackDep, HandoffsDep
 from assist_api.routes.validation import plain_text
 from assist_api.schemas.conversations import AgentMessageOut, MessageOut
 from assist_api.schemas.handoffs import HandoffOut, HandoffRecordOut, HandoffStatus
@@ -32,12 +32,14 @@ def list_handoffs(
 
 
 @router.get("/handoffs/{handoff_id}", response_model=HandoffRecordOut)
-def get_handoff(handoff_id: int, service: HandoffsDep, agent: CurrentAgent) -> dict[str, Any]:
-    """One escalation record with its audited status events."""
+def get_handoff(handoff_id: int, service: HandoffsDep, feedback: FeedbackDep, agent: CurrentAgent) -> dict[str, Any]:
+    """One escalation record with its audited status events and label corrections."""
     try:
-        return service.record(handoff_id)
+        record = service.record(handoff_id)
     except HandoffNotFound:
         raise HTTPException(404, f"no handoff {handoff_id}") from None
+    record["corrections"] = feedback.corrections(handoff_id)
+    return record
 
 
 def _transition(action: str) -> Callable[..., dict[str, Any]]:

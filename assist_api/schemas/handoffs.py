@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assist_api.schemas.feedback import LabelCorrectionOut
+
 HandoffStatus = Literal["queued", "assigned", "in_progress", "resolved", "closed"]
 
 
@@ -61,9 +63,12 @@ class HandoffEventOut(BaseModel):
 
 
 class HandoffRecordOut(HandoffOut):
-    """The record with its audited status events (the console's detail view)."""
+    """The record with its audited status events (the console's detail view) and the
+    corrections agents made to its classification."""
 
     events: list[HandoffEventOut]
+    corrections: list[LabelCorrectionOut] = Field(
+        default_factory=list, description="Label corrections, oldest first (also audited in events).")
 
 
 class HandoffCreatedOut(BaseModel):

@@ -69,6 +69,8 @@ POLICY: dict[tuple[str, str], object] = {
     ("GET", "/api/conversations/{conversation_id}/events"): AGENT,
     ("POST", "/api/conversations/{conversation_id}/agent-messages"): AGENT,
     ("POST", "/api/assist/classify"): AGENT, ("POST", "/api/assist/suggest"): AGENT,
+    ("POST", "/api/assist/events"): AGENT, ("GET", "/api/assist/events/export"): SUPERVISOR,
+    ("POST", "/api/handoffs/{handoff_id}/corrections"): roles("agent", "supervisor"),
     ("GET", "/api/templates"): AGENT, ("GET", "/api/templates/{template_id}"): AGENT,
     ("POST", "/api/templates"): EDITOR, ("PUT", "/api/templates/{template_id}"): EDITOR,
     ("DELETE", "/api/templates/{template_id}"): EDITOR,
