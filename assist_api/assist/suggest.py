@@ -1,35 +1,37 @@
-"""Rank reply suggestions for an agent: templates and KB answers, variables filled in.
+"""Rank reply suggestions for an agent over the whole conversation so far: templates with
+variables filled in, and the KB's answer to the customer's latest question in the agent's voice.
 
-Score of a template = text similarity between the customer's words and the template
-(TF-IDF over character 1–2-grams of title + text) + a category bonus when the template is
-written for the ticket's category + a stage prior following the service scripts: a soothing
-template first for angry, anxious or disappointed customers (weighted by the emotion's
-confidence), closing templates when the customer is pleased, an opening when the agent has
-not written yet. The top of the list takes at most one template per stage (soothe → confirm →
-solve rather than three apologies); KB answers enter with their calibrated search confidence.
-Anything containing a discouraged phrase is dropped.
+The conversation gives the context (assist_api/assist/context.py): the stage the agent has
+reached, read from what the agent already sent; whether the customer has just confirmed
+(谢谢, 解决了…); the customer's recent words. Candidates are the templates for the channel
+(no second opening once the agent has greeted) and the KB entry the search finds for the latest
+customer turn; the ranker (assist_api/assist/ranker.py) scores them, cold from the service
+scripts' heuristics or retrained from agents' events. The top of the list takes at most one
+item per stage (soothe → confirm → solve rather than three apologies). Anything containing a
+discouraged phrase is dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from assist_api.assist.config import AssistConfig
+from assist_api.assist.context import ConversationContext, from_text, read_context
+from assist_api.assist.ranker import CONFIRMED, Candidate, RankerFile, RankerModel, Situation, cold_model, hashed
 from assist_api.assist.templates import VARIABLES, ReplyTemplate
-from kb.search.engine import SearchEngine
+from kb.search.decision import Decision
+from kb.search.engine import SearchEngine, SearchHit
 from kb.text.normalize import normalize
 
-CATEGORY_BONUS = 0.25
-SOOTHING_BONUS = 1.0
-CLOSING_BONUS = 0.6
-OPENING_BONUS = 0.35
-KB_WEIGHT = 0.6
 DIVERSE_TOP = 3  # the first suggestions come from different stages
-UPSET = ("angry", "anxious", "disappointed")
+SENT_FROM_TEMPLATE = 0.6  # an agent message this similar to a template was sent from it
+KB_TOP_K = 1
+KB_VOICE = "关于您问的“{question}”，为您说明一下：{answer}如果还有不清楚的地方，随时告诉我。"
 
 
 class _Blank(dict):
@@ -53,13 +55,35 @@ class Suggestion:
         return out
 
 
+@dataclass
+class Ranked:
+    """Everything the ranker saw for one call: the situation, the candidates, their features and
+    scores (retraining rebuilds the same from a stored conversation)."""
+
+    context: ConversationContext
+    situation: Situation
+    candidates: list[Candidate]
+    features: np.ndarray
+    scores: np.ndarray
+    texts: list[str]
+
+
 class Suggester:
-    def __init__(self, config: AssistConfig) -> None:
+    def __init__(self, config: AssistConfig, ranker: RankerFile | RankerModel | None = None) -> None:
         self.config = config
+        self.ranker = ranker
         self._fingerprint: tuple | None = None
         self._templates: list[ReplyTemplate] = []
         self._vectorizer: TfidfVectorizer | None = None
-        self._matrix = None
+        self._matrix: Any = None
+
+    @property
+    def model(self) -> RankerModel:
+        if isinstance(self.ranker, RankerFile):
+            return self.ranker.get()
+        if self.ranker is None:
+            self.ranker = cold_model()
+        return self.ranker
 
     def _index(self, templates: list[ReplyTemplate]) -> TfidfVectorizer:
         """The vectorizer fitted on these templates (refitted only when they changed)."""
@@ -74,6 +98,76 @@ class Suggester:
         self._fingerprint = fingerprint
         return self._vectorizer
 
+    def _similarity(self, text: str) -> np.ndarray:
+        if not self._templates or not text.strip():
+            return np.zeros(len(self._templates))
+        assert self._vectorizer is not None
+        return (self._matrix @ self._vectorizer.transform([text]).T).toarray().ravel()
+
+    def _sent_from(self, text: str) -> tuple[str, str] | None:
+        """The template an agent message was sent from (inserted, perhaps edited a little)."""
+        similarity = self._similarity(text)
+        if not len(similarity):
+            return None
+        best = int(np.argmax(similarity))
+        if similarity[best] < SENT_FROM_TEMPLATE:
+            return None
+        return f"template:{self._templates[best].id}", self._templates[best].stage
+
+    def read(self, turns: Iterable[Any], templates: list[ReplyTemplate]) -> ConversationContext:
+        self._index(templates)
+        return read_context(turns, self._sent_from)
+
+    def rank(
+        self,
+        context: ConversationContext,
+        templates: list[ReplyTemplate],
+        classification: dict[str, Any],
+        channel: str = "web",
+        engine: SearchEngine | None = None,
+    ) -> Ranked:
+        """Score every candidate for this conversation (no filling, no cut)."""
+        self._index(templates)
+        model = self.model
+        phase = CONFIRMED if context.customer_confirms else context.state
+        query = context.query()
+        situation = Situation(
+            phase=phase,
+            category=classification["category"]["label"],
+            category_confidence=classification["category"]["confidence"],
+            emotion=classification["emotion"]["label"],
+            emotion_confidence=classification["emotion"]["confidence"],
+            stages_used=frozenset(context.agent_stages),
+            templates_used=frozenset(context.agent_templates),
+            context_vector=hashed(normalize(query)) if query else None,
+        )
+        sim_latest_all = self._similarity(context.latest_customer)
+        sim_recent_all = self._similarity(query)
+        keep = [i for i, t in enumerate(self._templates)
+                if channel in t.channels and not (t.stage == "opening" and context.greeted)]
+        candidates = [Candidate(f"template:{self._templates[i].id}", self._templates[i].stage,
+                                tuple(self._templates[i].categories)) for i in keep]
+        texts = [self._templates[i].text for i in keep]
+        sim_latest, sim_recent = sim_latest_all[keep], sim_recent_all[keep]
+        for hit, answers in self._kb_hits(context, phase, engine):
+            candidates.append(Candidate(f"kb:{hit.id}", "solution", (hit.category,), hit.confidence, answers))
+            texts.append(KB_VOICE.format(question=hit.question.rstrip("？?"), answer=hit.answer))
+            sim_latest, sim_recent = np.append(sim_latest, 0.0), np.append(sim_recent, 0.0)
+        features = model.features(situation, candidates, sim_latest, sim_recent)
+        return Ranked(context, situation, candidates, features, model.score(features), texts)
+
+    def _kb_hits(self, context: ConversationContext, phase: str,
+                 engine: SearchEngine | None) -> list[tuple[SearchHit, bool]]:
+        """The KB entry answering the customer's latest turn (none once they said it is settled)."""
+        latest = context.latest_customer.strip()
+        if engine is None or not latest or phase == CONFIRMED:
+            return []
+        try:
+            response = engine.search(latest[:1000], top_k=KB_TOP_K)
+        except ValueError:
+            return []
+        return [(hit, i == 0 and response.decision == Decision.answer) for i, hit in enumerate(response.hits)]
+
     def suggest(
         self,
         text: str,
@@ -84,43 +178,29 @@ class Suggester:
         channel: str = "web",
         agent_has_replied: bool = True,
         engine: SearchEngine | None = None,
+        conversation: Sequence[Any] | None = None,
     ) -> list[Suggestion]:
-        vectorizer = self._index(templates)
-        category = classification["category"]["label"]
-        emotion = classification["emotion"]["label"]
-        emotion_confidence = classification["emotion"]["confidence"]
+        """The top k suggestions. `conversation` is the turns so far (dicts with sender and text,
+        or the gateway's stored messages); without it, `text` is the customer's message and
+        `agent_has_replied` says whether the agent has greeted already."""
+        if conversation is not None:
+            turns = list(conversation)
+            if text.strip() and not any(getattr(t, "text", None) == text or
+                                        (isinstance(t, dict) and t.get("text") == text) for t in turns):
+                turns.append({"sender": "customer", "text": text})
+        else:
+            turns = list(from_text(text, agent_has_replied=agent_has_replied))
+        ranked = self.rank(self.read(turns, templates), templates, classification, channel, engine)
+        category = ranked.situation.category
         values = _Blank({name: variables.get(name) or "" for name in VARIABLES})
         values["category_name"] = values["category_name"] or self.config.category_names.get(category, "")
-        query = vectorizer.transform([text])
-        similarity = (self._matrix @ query.T).toarray().ravel() if self._templates else np.zeros(0)
-
         out: list[Suggestion] = []
-        for template, sim in zip(self._templates, similarity):
-            if channel not in template.channels:
-                continue
-            if template.categories and category not in template.categories:
-                continue
-            score = float(sim)
-            if template.categories:
-                score += CATEGORY_BONUS
-            if template.stage == "soothing":
-                score += SOOTHING_BONUS * emotion_confidence if emotion in UPSET else -0.2
-            if template.stage == "closing":
-                score += CLOSING_BONUS * emotion_confidence if emotion == "positive" else -0.1
-            if template.stage == "opening" and not agent_has_replied:
-                score += OPENING_BONUS
-            filled = template.text.format_map(values)
+        for i in np.argsort(-ranked.scores, kind="stable"):
+            candidate = ranked.candidates[i]
+            source, _, item = candidate.key.partition(":")
+            filled = ranked.texts[i].format_map(values) if source == "template" else ranked.texts[i]
             if not self.config.discouraged(filled):
-                out.append(Suggestion(filled, "template", template.id, score, template.stage))
-        if engine is not None and text.strip():
-            try:
-                response = engine.search(text[:1000], top_k=2)
-            except ValueError:
-                response = None
-            for hit in response.hits if response else []:
-                if not self.config.discouraged(hit.answer):
-                    out.append(Suggestion(hit.answer, "kb", hit.id, KB_WEIGHT * hit.confidence))
-        out.sort(key=lambda s: -s.score)
+                out.append(Suggestion(filled, source, item, float(ranked.scores[i]), candidate.stage))
         return _diverse(_dedupe(out))[:k]
 
 
