@@ -7,6 +7,7 @@ agent-assist classifier replaces it behind the same `classify` function.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 ANGRY = ("气死", "垃圾", "什么破", "破网", "骗子", "滚", "太过分", "无语", "坑人", "坑爹", "恶心",
          "欺负", "有病", "他妈", "妈的", "tmd", "忍无可忍", "受够了", "火大", "离谱")
@@ -23,7 +24,7 @@ class Label:
     label: str
     confidence: float
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"label": self.label, "confidence": round(self.confidence, 3)}
 
 
@@ -44,7 +45,7 @@ def is_urgent(text: str) -> bool:
     return _hits(text, URGENT) > 0
 
 
-def classify(text: str, reason: str, category: str | None, category_confidence: float) -> dict:
+def classify(text: str, reason: str, category: str | None, category_confidence: float) -> dict[str, Any]:
     mood = emotion(text)
     special = _hits(text, SPECIAL) > 0
     if reason == "urgent" or is_urgent(text):

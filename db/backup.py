@@ -31,13 +31,13 @@ import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from db.engine import get_engine, normalise_url
 
@@ -64,7 +64,7 @@ class BackupInfo:
 def _url(url: str) -> URL:
     try:
         return make_url(normalise_url(url))
-    except Exception as exc:  # sqlalchemy raises ArgumentError for unparsable URLs
+    except (ArgumentError, ValueError) as exc:  # an unparsable URL; a port that is not a number
         raise BackupError(f"invalid database URL: {exc}") from None
 
 
@@ -433,7 +433,7 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--db", help="Database URL (default: the project's SQLite file or DATABASE_URL)."),
 ]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from gateway.conversations.service import ConversationNotFound, ConversationService
 from gateway.threads import run_in_threadpool
@@ -19,7 +20,7 @@ from gateway.threads import run_in_threadpool
 QUEUE_CHECK_S = 2.0
 
 
-def event(name: str, data: dict, event_id: int | None = None) -> str:
+def event(name: str, data: dict[str, Any], event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,7 +35,7 @@ class UnansweredRecovery:
         self._sessions = sessions
         self.after_s = after_s
 
-    def candidates(self) -> list[tuple[str, object]]:
+    def candidates(self) -> list[tuple[str, datetime]]:
         """(conversation id, updated_at) of bot-side conversations left on a customer message."""
         now = utcnow()
         last_id = (select(func.max(Message.id)).where(Message.conversation_id == Conversation.id)
@@ -52,7 +52,7 @@ class UnansweredRecovery:
             ).all()
         return [(r[0], r[1]) for r in rows]
 
-    def answer(self, conversation_id: str, seen_updated_at) -> bool:
+    def answer(self, conversation_id: str, seen_updated_at: datetime) -> bool:
         """Apologise in this conversation unless something touched it since it was seen."""
         with self._sessions.begin() as session:
             won = affected_rows(session.execute(

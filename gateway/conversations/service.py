@@ -122,7 +122,7 @@ class ConversationService:
             record_turn(session, conversation_id, decision, last_id, now)
             # Moving updated_at tells the unanswered-message sweep (recovery.py) it was answered;
             # the same statement reads the state fresh, so no separate look-up.
-            state = conn.execute(_TOUCH.returning(_CONVERSATIONS.c.state),
+            state: str | None = conn.execute(_TOUCH.returning(_CONVERSATIONS.c.state),
                                  {"conversation_id": conversation_id, "at": now}).scalar_one_or_none()
             if state is None:
                 raise ConversationNotFound(conversation_id)

@@ -8,14 +8,19 @@ stream starts again with a snapshot, the case stream where it stopped (`Last-Eve
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from db.base import utcnow
 from gateway.conversations.live import event
 from gateway.conversations.service import ConversationService
 from gateway.handoffs.models import Handoff
 from gateway.handoffs.service import HandoffService, sla_state
 
+# status, owner, updated_at, first_response_at
+Fingerprint = tuple[str, str | None, datetime, datetime | None]
 
-def _fingerprint(h: Handoff) -> tuple:
+
+def _fingerprint(h: Handoff) -> Fingerprint:
     """What the console shows of a case that a write can change."""
     return h.status, h.owner, h.updated_at, h.first_response_at
 
@@ -27,10 +32,10 @@ class QueueWatch:
 
     def __init__(self, handoffs: HandoffService, status: str | None, owner: str | None) -> None:
         self.handoffs, self.status, self.owner = handoffs, status, owner
-        self.mark: tuple | None = None
+        self.mark: tuple[int, int, datetime | None] | None = None
         self.newest = 0
         self.rows: dict[int, Handoff] = {}
-        self.sent: dict[int, tuple] = {}
+        self.sent: dict[int, Fingerprint] = {}
         self.sla: dict[int, str] = {}
 
     def _list(self) -> list[Handoff]:
@@ -66,7 +71,7 @@ class QueueWatch:
             self._remember(list(self.rows.values()), now)
         return out
 
-    def _remember(self, rows: list[Handoff], now) -> None:
+    def _remember(self, rows: list[Handoff], now: datetime) -> None:
         self.rows = {h.id: h for h in rows}
         self.sent = {h.id: _fingerprint(h) for h in rows}
         self.sla = {h.id: sla_state(h, now, self.handoffs.levels) for h in rows}
@@ -82,7 +87,7 @@ class CaseWatch:
                  conversation_id: str, after: int) -> None:
         self.handoffs, self.conversations = handoffs, conversations
         self.conversation_id, self.after = conversation_id, after
-        self.seen: tuple | None = None
+        self.seen: tuple[str, str | None, datetime, datetime | None, str] | None = None
         self.ready = False
 
     def step(self) -> list[str] | None:

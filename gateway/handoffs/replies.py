@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from common.bot_protocol import HUMAN_REQUEST_PAYLOAD as HUMAN_REQUEST_PAYLOAD  # re-exported
@@ -15,7 +16,7 @@ HUMAN_REQUEST_TEXTS = ("转人工", "人工", "人工客服", "找人工", "转�
 LEAVE_MESSAGE_PAYLOAD = "/leave_message"
 
 
-def local_time(levels: ServiceLevels, when) -> str:
+def local_time(levels: ServiceLevels, when: datetime) -> str:
     local = when.astimezone(levels.tz)
     return local.strftime("%m月%d日 %H:%M").lstrip("0")
 

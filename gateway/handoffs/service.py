@@ -102,7 +102,8 @@ class HandoffService:
             return HandoffOutcome(existing, False, self.queue_position(existing.id),
                                   self.levels.in_business_hours(utcnow()))
 
-    def _create(self, conversation_id, reason, bot_tried, category, category_confidence, actor):
+    def _create(self, conversation_id: str, reason: HandoffReason, bot_tried: builtins.list[dict[str, Any]],
+                category: str | None, category_confidence: float, actor: str) -> HandoffOutcome:
         now = utcnow()
         with self._sessions.begin() as session:
             conv = session.get(Conversation, conversation_id)

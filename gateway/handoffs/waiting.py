@@ -100,7 +100,8 @@ class WaitingRoom:
                            handoff.message_left_at is not None)
 
     def render(self, template: str, status: QueueStatus) -> str:
-        return getattr(self.settings, template).format(**_values(self, status))
+        text: str = getattr(self.settings, template)
+        return text.format(**_values(self, status))
 
     # ---- replies to the customer's messages ----------------------------------------------
     def on_customer_message(self, conversation_id: str, text: str) -> list[dict[str, Any]]:

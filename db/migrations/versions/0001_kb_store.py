@@ -1,14 +1,13 @@
 """kb store: entries, versions, audit log, state
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 00:43:20.883651
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -66,7 +65,8 @@ def upgrade() -> None:
     sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('actor', sa.String(length=128), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['entry_id'], ['kb_entries.id'], name=op.f('fk_kb_entry_versions_entry_id_kb_entries'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['entry_id'], ['kb_entries.id'],
+                            name=op.f('fk_kb_entry_versions_entry_id_kb_entries'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('entry_id', 'version', name=op.f('pk_kb_entry_versions'))
     )
 

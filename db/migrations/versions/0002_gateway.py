@@ -6,9 +6,8 @@ Create Date: 2026-11-24 01:12:21.298107
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
@@ -47,7 +46,8 @@ def upgrade() -> None:
     sa.Column('entry_id', sa.String(length=64), nullable=False),
     sa.Column('helpful', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_answer_feedback_conversation_id_conversations')),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'],
+                            name=op.f('fk_answer_feedback_conversation_id_conversations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_answer_feedback'))
     )
     with op.batch_alter_table('answer_feedback', schema=None) as batch_op:
@@ -72,7 +72,8 @@ def upgrade() -> None:
     sa.Column('transcript', sa.JSON(), nullable=False),
     sa.Column('owner', sa.String(length=128), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_handoffs_conversation_id_conversations')),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'],
+                            name=op.f('fk_handoffs_conversation_id_conversations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_handoffs')),
     sa.UniqueConstraint('conversation_id', name=op.f('uq_handoffs_conversation_id'))
     )
@@ -90,7 +91,8 @@ def upgrade() -> None:
     sa.Column('buttons', sa.JSON(), nullable=True),
     sa.Column('agent_id', sa.String(length=128), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_messages_conversation_id_conversations')),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'],
+                            name=op.f('fk_messages_conversation_id_conversations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:

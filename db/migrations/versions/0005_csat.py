@@ -6,9 +6,8 @@ Create Date: 2026-11-24 04:00:00.000000
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'
@@ -24,7 +23,8 @@ def upgrade() -> None:
     sa.Column('agent_id', sa.String(length=128), nullable=True),
     sa.Column('score', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_csat_ratings_conversation_id_conversations')),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'],
+                            name=op.f('fk_csat_ratings_conversation_id_conversations')),
     sa.ForeignKeyConstraint(['handoff_id'], ['handoffs.id'], name=op.f('fk_csat_ratings_handoff_id_handoffs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_csat_ratings')),
     sa.UniqueConstraint('conversation_id', name=op.f('uq_csat_ratings_conversation_id'))

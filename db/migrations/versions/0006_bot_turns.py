@@ -6,9 +6,8 @@ Create Date: 2026-11-24 05:00:00.000000
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'
@@ -23,7 +22,8 @@ def upgrade() -> None:
     sa.Column('decision', sa.String(length=16), nullable=False),
     sa.Column('entry_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_bot_turns_conversation_id_conversations')),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'],
+                            name=op.f('fk_bot_turns_conversation_id_conversations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bot_turns'))
     )
     with op.batch_alter_table('bot_turns', schema=None) as batch_op:

@@ -13,16 +13,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from wechatpy.messages import BaseMessage
 
 from gateway.channels.wechat import text as wxtext
 from gateway.channels.wechat.inbox import Inbox, dedup_key
 from gateway.channels.wechat.outbox import DeliveryWorker
 from gateway.conversations.models import Conversation, ConversationState, Message
 from gateway.threads import run_in_threadpool
+
+if TYPE_CHECKING:  # the gateway imports no channel; only the type is needed here
+    from gateway.conversations.gateway import Gateway
 
 log = logging.getLogger("wechat")
 
@@ -50,7 +56,7 @@ class _Pending:
 
 
 class WeChatChannel:
-    def __init__(self, gateway, sessions: sessionmaker[Session], inbox: Inbox, worker: DeliveryWorker,
+    def __init__(self, gateway: Gateway, sessions: sessionmaker[Session], inbox: Inbox, worker: DeliveryWorker,
                  budget_s: float) -> None:
         self.gateway = gateway
         self._sessions = sessions
@@ -58,9 +64,9 @@ class WeChatChannel:
         self.worker = worker
         self.budget_s = min(max(budget_s, 0.0), 4.5)
         self._pending: dict[str, _Pending] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def handle(self, message, arrived: float | None = None) -> str | None:
+    async def handle(self, message: BaseMessage, arrived: float | None = None) -> str | None:
         """The passive reply's text, or None for WeChat's empty "success"."""
         deadline = (arrived if arrived is not None else time.monotonic()) + self.budget_s
         kind = message.type
@@ -99,7 +105,7 @@ class WeChatChannel:
             return pending.reply
         return None
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

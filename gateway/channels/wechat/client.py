@@ -7,6 +7,7 @@ out, and refetches and retries once when WeChat says the token is invalid or exp
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import requests
 from wechatpy import WeChatClient
@@ -25,13 +26,13 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self._timeout_s = timeout_s
 
-    def request(self, method, url, **kwargs):  # type: ignore[override]
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout_s
         return super().request(method, url, **kwargs)
 
 
-class WeChatAPI(WeChatClient):
+class WeChatAPI(WeChatClient):  # type: ignore[misc]  # wechatpy ships no type hints: its classes are Any
     def __init__(self, app_id: str, secret: str, base_url: str, timeout_s: float,
                  redis_url: str | None = None) -> None:
         session = None
@@ -48,11 +49,12 @@ class WeChatAPI(WeChatClient):
         self._http = _TimeoutSession(timeout_s)
         self._lock = threading.Lock()
 
-    def fetch_access_token(self):
-        return self._fetch_access_token(
+    def fetch_access_token(self) -> dict[str, Any]:
+        token: dict[str, Any] = self._fetch_access_token(
             url=f"{self._base_url}/cgi-bin/token",
             params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
         )
+        return token
 
     def send_text(self, openid: str, text: str) -> None:
         """Send one text to the customer; raises DeliveryError (permanent or not)."""

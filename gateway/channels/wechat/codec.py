@@ -3,6 +3,8 @@ with wechatpy's WeChatCrypto (AES-256-CBC, msg_signature over token/timestamp/no
 
 from __future__ import annotations
 
+import struct
+
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
@@ -34,14 +36,16 @@ class Codec:
         if not envelope.get("Encrypt"):
             raise xmlsafe.BadXML("no <Encrypt> element")
         try:
-            return self._crypto.decrypt_message(envelope, msg_signature, timestamp, nonce)
+            plain: str = self._crypto.decrypt_message(envelope, msg_signature, timestamp, nonce)
+            return plain
         except InvalidSignatureException:
             raise Refused("bad msg_signature") from None
         except InvalidAppIdException:
             raise Refused("message encrypted for another app id") from None
-        except Exception as exc:  # bad base64, padding, truncated cipher text
+        except (ValueError, TypeError, IndexError, struct.error) as exc:  # bad base64/padding, short or non-UTF-8 text
             raise xmlsafe.BadXML(f"cannot decrypt: {type(exc).__name__}") from None
 
     def seal(self, reply_xml: str, nonce: str, timestamp: str) -> str:
         assert self._crypto is not None
-        return self._crypto.encrypt_message(reply_xml, nonce, timestamp)
+        sealed: str = self._crypto.encrypt_message(reply_xml, nonce, timestamp)
+        return sealed

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from wechatpy.messages import BaseMessage
 
 from db.base import utcnow
 from gateway.channels.wechat.models import WeChatInbound
 from gateway.channels.wechat.outbox import Outbox
 
 
-def dedup_key(message) -> str:
+def dedup_key(message: BaseMessage) -> str:
     """MsgId for messages; sender + CreateTime + event for events (WeChat's own advice)."""
     msg_id = getattr(message, "id", None)
     if msg_id:

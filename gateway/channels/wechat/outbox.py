@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,7 +40,7 @@ class Delivery:
     sent_at: str | None
 
     @classmethod
-    def of(cls, row: WeChatOutbound) -> "Delivery":
+    def of(cls, row: WeChatOutbound) -> Delivery:
         return cls(row.id, row.openid, row.conversation_id, row.source, row.text, row.status,
                    row.attempts, row.last_error, row.created_at.isoformat(),
                    row.sent_at.isoformat() if row.sent_at else None)
@@ -136,7 +136,7 @@ class DeliveryWorker:
         self._idle_s = idle_s
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +17,9 @@ from gateway.channels.wechat.outbox import DeliveryWorker, Outbox
 from gateway.channels.wechat.security import NonceGuard
 from gateway.channels.wechat.text import render
 from gateway.conversations.models import Conversation, Message
+
+if TYPE_CHECKING:  # the gateway imports no channel; only the type is needed here
+    from gateway.conversations.gateway import Gateway
 
 
 @dataclass
@@ -43,7 +47,7 @@ class WeChatService:
             event.listen(session, "after_commit", lambda _s: self.worker.kick(), once=True)
 
 
-def build(settings: Settings, sessions: sessionmaker[Session], gateway) -> WeChatService:
+def build(settings: Settings, sessions: sessionmaker[Session], gateway: Gateway) -> WeChatService:
     api = None
     if settings.wechat_app_id and settings.wechat_app_secret:
         api = WeChatAPI(settings.wechat_app_id, settings.wechat_app_secret,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 import xmltodict
 from wechatpy import parse_message
@@ -33,7 +34,7 @@ def parse_dict(body: bytes | str) -> dict[str, Any]:
     raw = _check(body)
     try:
         doc = xmltodict.parse(raw, disable_entities=True)
-    except Exception as exc:  # expat errors, the entity guard's ValueError
+    except (ExpatError, ValueError) as exc:  # malformed XML; the entity guard raises ValueError
         raise BadXML(f"malformed XML: {exc}") from None
     root = doc.get("xml") if isinstance(doc, dict) else None
     if not isinstance(root, dict):
@@ -49,5 +50,6 @@ def parse(body: bytes | str) -> BaseMessage:
     raw = _check(body)
     try:
         return parse_message(raw.decode("utf-8"))
-    except Exception as exc:
+    # not UTF-8; a field with child elements where wechatpy expects text
+    except (ValueError, AttributeError, TypeError) as exc:
         raise BadXML(f"unreadable message: {exc}") from None
