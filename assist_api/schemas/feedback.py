@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Action = Literal["shown", "inserted", "sent_unchanged", "sent_edited", "ignored"]
 Source = Literal["template", "kb"]
@@ -31,7 +31,14 @@ class SuggestionEventIn(BaseModel):
 
 
 class SuggestionEventsIn(BaseModel):
-    handoff_id: int = Field(ge=1)
+    model_config = ConfigDict(json_schema_extra={"examples": [{"handoff_id": 7, "events": [
+        {"impression_id": "9f1c2e", "source": "template", "item_id": "tpl-opening-1", "stage": "opening",
+         "rank": 1, "action": "inserted"},
+        {"impression_id": "9f1c2e", "source": "template", "item_id": "tpl-opening-1", "stage": "opening",
+         "rank": 1, "action": "sent_edited", "suggestion_text": "您好，我是客服小李。",
+         "sent_text": "您好王女士，我是客服小李。"}]}]})
+
+    handoff_id: int = Field(ge=1, examples=[7])
     events: list[SuggestionEventIn] = Field(min_length=1, max_length=50)
 
 
