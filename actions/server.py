@@ -57,7 +57,8 @@ def instrument(app: Sanic) -> Sanic:
             log.info("action %s %s %.1f ms", action, resp.status, elapsed * 1000,
                      extra={"action": action, "status": resp.status, "duration_ms": round(elapsed * 1000, 2)})
         resp.headers[HEADER] = REQUEST_ID.get() or ""
-        for var, token in zip((REQUEST_ID, CONVERSATION_ID), getattr(request.ctx, "tokens", ())):
+        # no tokens when the request failed before they were set
+        for var, token in zip((REQUEST_ID, CONVERSATION_ID), getattr(request.ctx, "tokens", ()), strict=False):
             var.reset(token)
 
     @app.get("/metrics")

@@ -12,6 +12,7 @@ import json
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -41,11 +42,12 @@ def reliability(confidences: list[float], correct: list[bool], bins: int = 5) ->
     c, ok = np.array(confidences), np.array(correct, dtype=float)
     edges = np.linspace(0, 1, bins + 1)
     table, ece = [], 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in pairwise(edges):
         mask = (c >= lo) & (c < hi if hi < 1 else c <= hi)
         if mask.any():
             table.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(mask.sum()),
-                          "mean_confidence": round(float(c[mask].mean()), 3), "accuracy": round(float(ok[mask].mean()), 3)})
+                          "mean_confidence": round(float(c[mask].mean()), 3),
+                          "accuracy": round(float(ok[mask].mean()), 3)})
             ece += mask.mean() * abs(c[mask].mean() - ok[mask].mean())
     return {"ece": round(float(ece), 4), "bins": table}
 
@@ -71,10 +73,11 @@ def main() -> int:
                 "accuracy": round(accuracy_score(truth, pred), 4),
                 "macro_f1": round(f1_score(truth, pred, average="macro"), 4),
                 "calibration": reliability([p[name].confidence for p in predictions],
-                                           [a == b for a, b in zip(truth, pred)]),
+                                           [a == b for a, b in zip(truth, pred, strict=True)]),
             }
         labels = config.labels["category"]
-        matrix = confusion_matrix([r["category"] for r in test], [p["category"].label for p in predictions], labels=labels)
+        matrix = confusion_matrix([r["category"] for r in test], [p["category"].label for p in predictions],
+                                  labels=labels)
         _plot(matrix, labels, args.out.parent / "assist_category_confusion.png")
 
         lat_classify = []

@@ -121,7 +121,7 @@ def main() -> int:
         gateway = next(r for r in rows if r["target"] == "gateway" and r["concurrent_conversations"] == concurrency)
         ratios[str(concurrency)] = round(gateway["turns_per_s"] / rasa["turns_per_s"], 3)
         by_block[str(concurrency)] = [round(g / r, 3) for g, r in zip(gateway["turns_per_s_by_block"],
-                                                                    rasa["turns_per_s_by_block"])]
+                                                                    rasa["turns_per_s_by_block"], strict=True)]
     result = {
         "benchmark": "bot turns through the gateway vs bare Rasa REST",
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -88,6 +88,10 @@ def time_calls(fn, queries: list[str], repeats: int) -> dict[str, float]:
     return percentiles(samples)
 
 
+def _dense_search_ms(retriever: DenseRetriever, queries: list[str], repeats: int) -> dict[str, float]:
+    return time_calls(lambda q: retriever.search(q, 10), queries, repeats)
+
+
 class _Entry:
     """The minimum of a KB entry SearchEngine.build reads."""
 
@@ -124,23 +128,23 @@ def bench_size(n: int, settings: Settings, queries: list[str], hybrid: bool, rep
         "index_build_s": round(build_s, 2),
         "build_total_s": round(encode_s + build_s, 2),
         "dense_rss_mb": round(rss_mb() - rss_before, 1),
-        "dense_search_ms": time_calls(lambda q: retriever.search(q, 10), queries, repeats),
+        "dense_search_ms": _dense_search_ms(retriever, queries, repeats),
     }
     if retriever.index.kind != "flat":
         exact = VectorIndex.build(vectors, settings.dense_exact_max, kind="flat")
         qv = encoder.encode(queries)
         _, approx_ids = retriever.index.search(qv, 10)
         _, exact_ids = exact.search(qv, 10)
-        overlap = [len(set(a) & set(e)) / 10 for a, e in zip(approx_ids.tolist(), exact_ids.tolist())]
+        overlap = [len(set(a) & set(e)) / 10 for a, e in zip(approx_ids.tolist(), exact_ids.tolist(), strict=True)]
         result["recall@10_vs_exact"] = round(float(np.mean(overlap)), 4)
         # What efSearch buys: recall against exact and the dense search latency, same graph.
         sweep = []
         for ef in (64, 128, 256, 512, 1024):
             faiss.downcast_index(retriever.index.index).hnsw.efSearch = ef
             _, ids = retriever.index.search(qv, 10)
-            recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(ids.tolist(), exact_ids.tolist())])
+            recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(ids.tolist(), exact_ids.tolist(), strict=True)])
             sweep.append({"ef_search": ef, "recall@10_vs_exact": round(float(recall), 4),
-                          "dense_search_ms": time_calls(lambda q: retriever.search(q, 10), queries, 1)})
+                          "dense_search_ms": _dense_search_ms(retriever, queries, 1)})
         faiss.downcast_index(retriever.index.index).hnsw.efSearch = settings.hnsw_ef_search
         result["ef_search_sweep"] = sweep
         result["exact_search_ms"] = time_calls(lambda q: exact.search(encoder.encode([q]), 10), queries, 1)
@@ -175,7 +179,8 @@ def main() -> int:
         results.append(row)
     report = {
         "benchmark": "dense index at scale (synthetic entries, demo test queries, one query at a time)",
-        "model": str(settings.embedding_model_dir.relative_to(ROOT)) if settings.embedding_model_dir.is_relative_to(ROOT) else str(settings.embedding_model_dir),
+        "model": str(settings.embedding_model_dir.relative_to(ROOT))
+        if settings.embedding_model_dir.is_relative_to(ROOT) else str(settings.embedding_model_dir),
         "exact_max": settings.dense_exact_max,
         "results": results,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},

@@ -5,9 +5,9 @@ Usage: python bench/faq_dev_crossval.py [--model DIR] [--out bench/results/faq_d
 
 For lexical-only, dense-only and hybrid search, every dev query's top candidates are ranked by
 a ranker fitted on the other four fifths of the dev queries, with the folds and the
-regularisation grid of `kb tune` (kb/tuning.py, whose out-of-fold ranking it calls). Recall@1 is then a fair estimate for a change
-(a new model, a new feature) that `faq_retrieval_bench.py` would otherwise only show on the
-held-out test split. Misses are listed so a change can be read query by query.
+regularisation grid of `kb tune` (kb/tuning.py, whose out-of-fold ranking it calls). Recall@1
+is then a fair estimate for a change (a new model, a new feature) that `faq_retrieval_bench.py`
+would otherwise only show on the held-out test split. Misses are listed so a change can be read query by query.
 """
 
 from __future__ import annotations
@@ -35,9 +35,18 @@ DEV = ROOT / "kb" / "demo" / "eval" / "dev.jsonl"
 CONFIGS = {"lexical": {"dense_search": False}, "dense": {"lexical_search": False}, "hybrid": {}}
 
 
+def _tops(c: float, features: list[list[dict[str, float]]], labels: list[list[int]], names: list[str],
+          folds: list[set[int]], ids: list[list[str]]) -> list[str | None]:
+    """Each query's top candidate by the ranker fitted, with regularisation c, on the other folds."""
+    ranked = out_of_fold_ranked(features, labels, names, c, folds)
+    return [entry_ids[max(range(len(rows)), key=lambda j: rows[j]["rank_p"])] if rows else None
+            for rows, entry_ids in zip(ranked, ids, strict=True)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=None, help="embedding model directory (default: the shipped one)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="embedding model directory (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "faq_dev_crossval.json")
     args = parser.parse_args()
 
@@ -55,20 +64,14 @@ def main() -> int:
             found = [engine.candidates(q.query, CANDIDATES_PER_QUERY) for q in queries]
             ids = [[engine.entries[c.entry_index].id for c in cands] for cands in found]
             features = [[dict(c.features) for c in cands] for cands in found]
-            labels = [[int(i == q.expected_id) for i in row] for q, row in zip(queries, ids)]
+            labels = [[int(i == q.expected_id) for i in row] for q, row in zip(queries, ids, strict=True)]
             names = sorted({n for rows in features for f in rows for n in f})
             folds = query_folds(len(queries))
-
-            def tops(c: float) -> list[str | None]:
-                ranked = out_of_fold_ranked(features, labels, names, c, folds)
-                return [entry_ids[max(range(len(rows)), key=lambda j: rows[j]["rank_p"])] if rows else None
-                        for rows, entry_ids in zip(ranked, ids)]
-
-            c, top = max(((c, tops(c)) for c in C_GRID),
-                         key=lambda item: sum(t == q.expected_id for q, t in zip(queries, item[1])))
-            hits = [t == q.expected_id for q, t in zip(queries, top)]
+            c, top = max(((c, _tops(c, features, labels, names, folds, ids)) for c in C_GRID),
+                         key=lambda item: sum(t == q.expected_id for q, t in zip(queries, item[1], strict=True)))
+            hits = [t == q.expected_id for q, t in zip(queries, top, strict=True)]
             by_style = defaultdict(list)
-            for q, ok in zip(queries, hits):
+            for q, ok in zip(queries, hits, strict=True):
                 by_style[q.style].append(ok)
             result = {
                 "config": name,
@@ -77,7 +80,7 @@ def main() -> int:
                 "ranker_c": c,
                 "by_style": {s: round(float(np.mean(v)), 3) for s, v in sorted(by_style.items())},
                 "misses": [{"query": q.query, "style": q.style, "expected": q.expected_id, "got": t}
-                           for q, t, ok in zip(queries, top, hits) if not ok],
+                           for q, t, ok in zip(queries, top, hits, strict=True) if not ok],
             }
             print(json.dumps({k: result[k] for k in ("config", "recall@1", "queries", "ranker_c")}), flush=True)
             results.append(result)

@@ -84,7 +84,8 @@ def main() -> int:
         "hybrid_minus_lexical_recall@1": round(by_name["hybrid"]["recall@1"] - by_name["lexical"]["recall@1"], 4),
         "hybrid_minus_hybrid_general_recall@1": round(
             by_name["hybrid"]["recall@1"] - by_name["hybrid_general"]["recall@1"], 4),
-        "kb_stage": json.loads((Settings().embedding_model_dir / "training_stats.json").read_text("utf-8")).get("kb_stage"),
+        "kb_stage": json.loads((Settings().embedding_model_dir / "training_stats.json")
+                               .read_text("utf-8")).get("kb_stage"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "date": time.strftime("%Y-%m-%d"),
     }

@@ -90,7 +90,7 @@ class Sampler:
             for name, pid in self.processes.items():
                 self.peak_mb[name] = max(self.peak_mb[name], self._rss_mb(pid))
 
-    def start(self) -> "Sampler":
+    def start(self) -> Sampler:
         self._cpu_start = {name: self._cpu_s(pid) for name, pid in self.processes.items()}
         self._thread.start()
         return self

@@ -120,7 +120,8 @@ def main() -> int:
         "browser": f"Chromium {version} (headless)",
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
         "turns_per_conversation": len(TURNS),
-        "kb_search": "hybrid (lexical + dense)" if get_settings().dense_search else "lexical only (CS_DENSE_SEARCH=false)",
+        "kb_search": ("hybrid (lexical + dense)" if get_settings().dense_search
+                      else "lexical only (CS_DENSE_SEARCH=false)"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", "utf-8")

@@ -48,4 +48,8 @@ if __name__ == "__main__":
         from stack.cluster import main as cluster
 
         sys.exit(cluster())
-    sys.exit({"run": run, "train": train}.get(command, lambda: (print("usage: python -m stack run|train|cluster [N]"), 2)[1])())
+    commands = {"run": run, "train": train}
+    if command not in commands:
+        print("usage: python -m stack run|train|cluster [N]")
+        sys.exit(2)
+    sys.exit(commands[command]())

@@ -17,7 +17,6 @@ from stack.rasa_model import ensure_trained
 from stack.services import project_env, services
 from stack.supervisor import Supervisor
 
-
 # Listening ports are picked below the kernel's ephemeral range (32768-60999 on Linux): a port
 # the kernel hands out (bind to 0) can be taken, before our server binds it, as the local end of
 # some outgoing connection (Rasa to PostgreSQL, say), and the server then fails with "Address

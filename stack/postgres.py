@@ -54,7 +54,7 @@ class PostgresServer:
         if proc.returncode != 0:
             raise PostgresUnavailable(f"{Path(args[0]).name} failed: {proc.stderr.strip()[-500:]}")
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", self.user,
                   "-E", "UTF8", "--locale=C.UTF-8")
         self._run(

@@ -32,7 +32,7 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout_s: float = 20.0) -> "RedisServer":
+    def start(self, timeout_s: float = 20.0) -> RedisServer:
         self.tmp.mkdir(parents=True, exist_ok=True)
         log = open(self.tmp / "redis.log", "ab")
         self.process = subprocess.Popen(

@@ -14,7 +14,8 @@ from spacy.matcher import PhraseMatcher
 from kb.text.normalize import normalize
 
 AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:元|块|rmb|RMB)")
-DATE = re.compile(r"\d{1,2}月\d{1,2}[日号]|\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|(?:今天|昨天|前天|上周|上个月|这个月|本月|月初|月底)")
+DATE = re.compile(r"\d{1,2}月\d{1,2}[日号]|\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?"
+                  r"|(?:今天|昨天|前天|上周|上个月|这个月|本月|月初|月底)")
 PHONE_TAIL = re.compile(r"尾号\s*(\d{3,4})")
 
 CUES: dict[str, tuple[str, ...]] = {

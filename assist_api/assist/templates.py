@@ -149,7 +149,7 @@ class TemplateStore:
             session.delete(row)
         self.revision += 1
 
-    def _add_missing(self, items: builtins.list["TemplateIn"], actor: str) -> int:
+    def _add_missing(self, items: builtins.list[TemplateIn], actor: str) -> int:
         added = 0
         with self._sessions.begin() as session:
             existing = set(session.scalars(select(ReplyTemplate.id)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -39,7 +39,7 @@ def monthly(
     granularity: Annotated[str, typer.Option("--granularity", help="day or week trend.")] = "day",
     clusters: Annotated[bool, typer.Option("--clusters/--no-clusters",
                                            help="Include the unanswered-question topics.")] = True,
-    db: Annotated[Optional[str], DB] = None,
+    db: Annotated[str | None, DB] = None,
 ) -> None:
     """Render one month's report as a self-contained HTML file (inline CSS and SVG, no scripts)."""
     from assist_api.reports.html_report import document
@@ -72,10 +72,11 @@ def monthly(
 @app.command("demo-data")
 def demo_data(
     conversations: Annotated[int, typer.Option("--conversations", min=1, max=1_000_000)] = 10_000,
-    month: Annotated[Optional[str], typer.Option("--month", help="Spread over this month (default: the last 30 days).")] = None,
+    month: Annotated[str | None, typer.Option(
+        "--month", help="Spread over this month (default: the last 30 days).")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 7,
     remove: Annotated[bool, typer.Option("--remove", help="Delete every demo conversation instead.")] = False,
-    db: Annotated[Optional[str], DB] = None,
+    db: Annotated[str | None, DB] = None,
 ) -> None:
     """Seed demo conversations (ids starting with `demo`) so the reports page shows something, or remove them."""
     from assist_api.reports import demo

@@ -3,8 +3,9 @@ horizontal bar chart and a heat map. Every text is escaped."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
+from itertools import pairwise
 
 PALETTE = ("#1d5fd1", "#2e9d5b", "#ef6c00", "#8e44ad", "#c62828", "#00838f")
 
@@ -98,7 +99,8 @@ def heat_map(rows: Sequence[str], columns: Sequence[str], cells: Sequence[Sequen
     cell_w = max(6.0, (width - left - 8) / n)
     height = top + len(rows) * cell_h + 22
     parts = [f'<svg class="chart" viewBox="0 0 {left + cell_w * n + 8:.0f} {height}" role="img" '
-             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
+             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" font-size="11" '
+             f'font-family="sans-serif">',
              f'<text x="0" y="16" font-size="13" font-weight="600" fill="#1f2933">{escape(title)}</text>']
     for r, row in enumerate(rows):
         yy = top + r * cell_h
@@ -129,7 +131,7 @@ def _heat(v: float) -> str:
         return "#c62828"
     if v >= stops[-1][0]:
         return "#2e7d32"
-    for (x0, a), (x1, b) in zip(stops, stops[1:]):
+    for (x0, a), (x1, b) in pairwise(stops):
         if v <= x1:
             t = (v - x0) / (x1 - x0)
             r, g, bl = (round(a[i] + (b[i] - a[i]) * t) for i in range(3))

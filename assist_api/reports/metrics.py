@@ -20,8 +20,9 @@ Definitions (every rate is over the conversations started in the range, unless n
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from assist_api.reports.period import Granularity, Period
 from assist_api.reports.queries import REPEAT_WINDOW, ConversationFact

@@ -38,7 +38,7 @@ class Period:
         return datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=self.tz)
 
     @classmethod
-    def of(cls, first: date, last: date, timezone: str) -> "Period":
+    def of(cls, first: date, last: date, timezone: str) -> Period:
         if last < first:
             raise ValueError("the end date is before the start date")
         if (last - first).days > 366 * 3:
@@ -46,13 +46,13 @@ class Period:
         return cls(first, last, ZoneInfo(timezone))
 
     @classmethod
-    def recent(cls, timezone: str, days: int = 30, now: datetime | None = None) -> "Period":
+    def recent(cls, timezone: str, days: int = 30, now: datetime | None = None) -> Period:
         """The `days` local dates up to today in `timezone` (the reports' default range)."""
         last = local_today(timezone, now)
         return cls(last - timedelta(days=days - 1), last, ZoneInfo(timezone))
 
     @classmethod
-    def month(cls, month: str, timezone: str) -> "Period":
+    def month(cls, month: str, timezone: str) -> Period:
         """'2026-10' → the whole of October 2026."""
         try:
             year, mon = (int(p) for p in month.split("-"))

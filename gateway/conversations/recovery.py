@@ -79,5 +79,5 @@ class UnansweredRecovery:
             await asyncio.sleep(interval_s)
             try:
                 await run_in_threadpool(self.sweep)
-            except Exception:  # noqa: BLE001 - the database may be away; try again next round
+            except Exception:  # the database may be away: logged, tried again next round
                 log.exception("unanswered-message sweep failed")

@@ -184,7 +184,7 @@ class WaitingRoom:
             await asyncio.sleep(interval_s)
             try:
                 await run_in_threadpool(self.soothe_due)
-            except Exception:  # noqa: BLE001 - the database may be away; try again next round
+            except Exception:  # the database may be away: logged, tried again next round
                 log.exception("waiting-customer sweep failed")
 
 
