@@ -20,12 +20,14 @@ async function errorOf(response) {
   return new ApiError(detail || "HTTP " + response.status, response.status);
 }
 
-/* as: "json" (default; null for an empty body), "text", or "response" (the checked Response). */
-export async function request(method, path, { key = null, body, as = "json" } = {}) {
+/* as: "json" (default; null for an empty body), "text", or "response" (the checked Response).
+ * keepalive: the request outlives the page (background reports sent as the tab closes). */
+export async function request(method, path, { key = null, body, as = "json", keepalive = false } = {}) {
   const headers = {};
   if (key) headers.Authorization = "Bearer " + key;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(path, { method, headers, keepalive,
+                                       body: body === undefined ? undefined : JSON.stringify(body) });
   if (!response.ok) throw await errorOf(response);
   if (as === "response") return response;
   const text = await response.text();

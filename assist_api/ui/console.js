@@ -7,13 +7,19 @@ import { Api } from "./api.js";
 import * as UI from "./common.js";
 import { loadLabels } from "./labels.js";
 import { stream } from "./live.js";
+import { SuggestionEvents } from "./suggestion_events.js";
 
 var el = UI.el, clear = UI.clear;
 var L = await loadLabels();
 var api = new Api("cs-console-key");
+var suggestionEvents = new SuggestionEvents(api);  // reported in the background, never awaited
 var me = null, filter = "queued", selectedId = null, records = [], current = null;
 var lastMessageId = 0, caseLive = false, queueStream = null, caseStream = null, fresh = {};
 var RANK = { urgent: 0, high: 1, normal: 2 };
+// The labels an agent may correct, in the order the record shows them.
+var CORRECTABLE = [["category", "类别"], ["priority", "优先级"], ["complexity", "复杂度"], ["emotion", "情绪"],
+                   ["is_complaint", "投诉"]];
+var COMPLAINT = { "true": "是", "false": "否" };
 
 // ---- SLA -------------------------------------------------------------------------------------
 function slaView(record) {
@@ -106,6 +112,7 @@ function select(id) {
   var record = records.filter(function (r) { return r.id === id; })[0];
   if (!record) return;
   selectedId = id; current = null; lastMessageId = 0; caseLive = false; delete fresh[id];
+  suggestionEvents.end();  // the open case's suggestions leave the screen
   renderQueue();
   clear(document.getElementById("detail")).appendChild(el("p", { class: "muted", text: "加载中…" }));
   if (caseStream) caseStream.close();
@@ -122,7 +129,8 @@ function select(id) {
 function showRecord(record) {
   var first = !current || current.id !== record.id;
   current = record;
-  if (first) { renderDetail(record); loadSuggestions(); } else { renderHeader(record); renderActions(record); }
+  if (first) { renderDetail(record); loadSuggestions(); return; }
+  renderHeader(record); renderActions(record); renderLabels(record); renderLog(record); renderCorrection(record);
 }
 
 function renderHeader(r) {
@@ -158,7 +166,7 @@ function act(name) {
   return api.call("POST", "/api/handoffs/" + current.id + "/" + name).then(function (r) {
     UI.toast({ claim: "已接单", resolve: "已标记解决，等待客户确认", close: "工单已关闭", reopen: "工单已重新打开" }[name]);
     current = Object.assign(current, r);
-    renderActions(current); renderHeader(current);
+    renderActions(current); renderHeader(current); renderCorrection(current);
   }, function (err) { UI.toast(err.message, "error"); });
 }
 
@@ -173,15 +181,97 @@ function transfer() {
   }, function (err) { UI.toast(err.message, "error"); });
 }
 
-function labelRow(name, field) {
-  var value = current.classification[field];
-  return el("tr", null, [el("th", { text: name }), el("td", { text: L.name(field, value.label) }),
-                         el("td", { class: "muted", text: "置信度 " + UI.pct(value.confidence) })]);
+// ---- classification and its corrections ----------------------------------------------------
+function labelOf(r, field) {
+  var c = r.classification || {};
+  if (field === "is_complaint") return String(!!c.is_complaint);
+  return c[field] ? c[field].label : "";
+}
+function labelRow(r, field, name) {
+  var value = r.classification[field] || {}, corrected = (r.classification.corrected || []).indexOf(field) >= 0;
+  var shown = field === "is_complaint" ? COMPLAINT[labelOf(r, field)] : L.name(field, value.label);
+  var how = corrected ? "已更正" + (value.corrected_by ? "（" + value.corrected_by + "）" : "")
+                      : value.confidence != null ? "置信度 " + UI.pct(value.confidence) : "";
+  return el("tr", { "data-label": field }, [el("th", { text: name }), el("td", { text: shown }),
+                                             el("td", { class: corrected ? "corrected" : "muted", text: how })]);
+}
+function renderLabels(r) {
+  var table = document.getElementById("labels");
+  if (!table) return;
+  clear(table);
+  CORRECTABLE.forEach(function (f) { table.appendChild(labelRow(r, f[0], f[1])); });
+  document.getElementById("route").textContent = "路由：" + L.name("route", r.classification.route) +
+                                                (r.classification.is_complaint ? " · 投诉" : "");
+}
+
+/* The correction form: the owner (or an admin) picks the right labels and saves; each change
+ * is one audited correction. Rebuilt only when who may use it changes, so a record pushed while
+ * the agent is choosing does not undo the choice. */
+function renderCorrection(r, force) {
+  var box = document.getElementById("correct");
+  if (!box) return;
+  var may = r.owner === me.name || me.role === "admin";
+  if (!force && box.getAttribute("data-may") === String(may)) return;
+  box.setAttribute("data-may", String(may));
+  clear(box);
+  if (!may) { box.appendChild(el("p", { class: "muted", text: "接单后可更正分类" })); return; }
+  var form = el("form", { id: "correct-form", class: "correct", "aria-label": "更正分类", onsubmit: saveCorrections });
+  CORRECTABLE.forEach(function (f) {
+    var select = el("select", { id: "correct-" + f[0], name: f[0] });
+    if (f[0] === "is_complaint") {
+      Object.keys(COMPLAINT).forEach(function (v) { select.appendChild(el("option", { value: v, text: COMPLAINT[v] })); });
+    } else L.addOptions(select, f[0]);
+    select.value = labelOf(r, f[0]);
+    form.appendChild(el("label", { for: select.id, text: f[1] }));
+    form.appendChild(select);
+  });
+  form.appendChild(el("button", { type: "submit", id: "save-correction", text: "保存更正" }));
+  box.appendChild(form);
+}
+
+function saveCorrections(e) {
+  e.preventDefault();
+  var id = current.id;
+  var changes = CORRECTABLE.map(function (f) { return f[0]; }).filter(function (field) {
+    return document.getElementById("correct-" + field).value !== labelOf(current, field);
+  });
+  if (!changes.length) { UI.toast("分类没有变化", "error"); return; }
+  var button = document.getElementById("save-correction");
+  button.disabled = true;
+  changes.reduce(function (done, field) {
+    return done.then(function () {
+      var value = document.getElementById("correct-" + field).value;
+      return api.call("POST", "/api/handoffs/" + id + "/corrections", { field: field, value: value });
+    }).then(function (record) {
+      if (current && current.id === id) current = Object.assign(current, record);
+    });
+  }, Promise.resolve()).then(function () {
+    UI.toast("已更正分类");
+  }, function (err) { UI.toast("更正失败：" + err.message, "error"); }).then(function () {
+    if (!current || current.id !== id) return;
+    renderLabels(current); renderLog(current); renderCorrection(current, true);
+  });
+}
+
+// ---- the record's audit trail ----------------------------------------------------------------
+function eventText(e) {
+  if (!e.from) return "创建工单（" + L.name("reason", e.note) + "）";
+  if (e.from === e.to) return e.note || L.name("status", e.to);
+  return L.name("status", e.from) + " → " + L.name("status", e.to) + (e.note ? "（" + e.note + "）" : "");
+}
+function renderLog(r) {
+  var list = document.getElementById("record-log");
+  if (!list) return;
+  clear(list);
+  (r.events || []).forEach(function (e) {
+    list.appendChild(el("li", null, [el("span", { class: "muted", text: UI.time(e.at) + " · " + (e.actor || "系统") + " · " }),
+                                     document.createTextNode(eventText(e))]));
+  });
 }
 
 function renderDetail(r) {
   var pane = clear(document.getElementById("detail"));
-  var c = r.classification, s = r.summary, profile = r.customer_profile || {};
+  var s = r.summary, profile = r.customer_profile || {};
   pane.appendChild(el("h2", { id: "record-title" }));
   pane.appendChild(el("div", { class: "actions", id: "actions", role: "group", "aria-label": "工单操作" }));
   var tried = el("ul", null, (s.bot_tried || []).map(function (t) {
@@ -203,9 +293,9 @@ function renderDetail(r) {
     ]),
     el("div", { class: "box", "aria-label": "工单分类" }, [
       el("h3", { text: "分类" }),
-      el("table", null, [labelRow("类别", "category"), labelRow("优先级", "priority"),
-                         labelRow("复杂度", "complexity"), labelRow("情绪", "emotion")]),
-      el("div", { class: "muted", text: "路由：" + L.name("route", c.route) + (c.is_complaint ? " · 投诉" : "") })
+      el("table", { id: "labels" }),
+      el("div", { class: "muted", id: "route" }),
+      el("div", { id: "correct" })
     ]),
     el("div", { class: "box", "aria-label": "客户与时限" }, [
       el("h3", { text: "客户与时限" }),
@@ -230,12 +320,16 @@ function renderDetail(r) {
         el("div", { class: "row" }, [el("button", { type: "submit", class: "primary", id: "send", text: "发送" }),
                                      el("span", { class: "muted", text: "Ctrl+Enter 发送" })])
       ])
+    ]),
+    el("div", { class: "box wide", "aria-label": "处理记录" }, [
+      el("h3", { text: "处理记录" }),
+      el("ul", { class: "record-log", id: "record-log" })
     ])
   ]));
   document.getElementById("reply").addEventListener("keydown", function (e) {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) sendReply(e);
   });
-  renderHeader(r); renderActions(r);
+  renderHeader(r); renderActions(r); renderLabels(r); renderLog(r); renderCorrection(r);
 }
 
 function loadSuggestions() {
@@ -243,12 +337,17 @@ function loadSuggestions() {
   api.call("POST", "/api/assist/suggest", { conversation_id: current.conversation_id, k: 3 }).then(function (res) {
     if (!current || current.id !== id) return;
     var box = clear(document.getElementById("suggestions"));
+    // Reported only for a case that is the agent's, or nobody's yet.
+    suggestionEvents.shown(id, res.impression_id, res.suggestions, !current.owner || current.owner === me.name);
     res.suggestions.forEach(function (sug, i) {
       box.appendChild(el("div", { class: "suggestion" }, [
         el("p", { text: sug.text }),
         el("span", { class: "muted", text: (sug.source === "kb" ? "知识库" : "话术") + " " + UI.pct(sug.score) }),
         el("button", { type: "button", "data-suggestion": i, "aria-label": "插入推荐回复 " + (i + 1), text: "插入",
-                       onclick: function () { var t = document.getElementById("reply"); t.value = sug.text; t.focus(); } })
+                       onclick: function () {
+                         var t = document.getElementById("reply"); t.value = sug.text; t.focus();
+                         suggestionEvents.inserted(i);
+                       } })
       ]));
     });
     if (!res.suggestions.length) box.appendChild(el("span", { class: "muted", text: "暂无推荐" }));
@@ -262,8 +361,11 @@ function sendReply(e) {
   if (!text) return;
   var btn = document.getElementById("send");
   btn.disabled = true;
+  var id = current.id;
   api.call("POST", "/api/conversations/" + current.conversation_id + "/agent-messages", { text: text }).then(function () {
     box.value = "";  // the message and the record's change arrive on the case stream
+    suggestionEvents.sent(text);  // the inserted suggestion sent as is or edited; queued, not awaited
+    if (current && current.id === id) loadSuggestions();  // the conversation moved on
   }, function (err) { UI.toast(err.message, "error"); }).then(function () { btn.disabled = !(current.owner === me.name); });
 }
 
