@@ -52,6 +52,14 @@ def reliability(confidences: list[float], correct: list[bool], bins: int = 5) ->
     return {"ece": round(float(ece), 4), "bins": table}
 
 
+def confident_accuracy(confidences: list[float], correct: list[bool], threshold: float = 0.9) -> dict:
+    """How often the predictions an agent would trust (confidence ≥ threshold) are right."""
+    c, ok = np.array(confidences), np.array(correct, dtype=float)
+    mask = c >= threshold
+    return {"threshold": threshold, "share": round(float(mask.mean()), 4),
+            "accuracy": round(float(ok[mask].mean()), 4) if mask.any() else None}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "assist.json")
@@ -63,6 +71,7 @@ def main() -> int:
         started = time.perf_counter()
         classifier, _ = ensure_trained(settings.resolved_assist_model_file)
         train_s = time.perf_counter() - started
+        model_bytes = settings.resolved_assist_model_file.stat().st_size
         test = read_rows(DATA_DIR / "test.jsonl")
         fields: dict = {}
         predictions = [classifier.predict(r["text"]) for r in test]
@@ -74,6 +83,8 @@ def main() -> int:
                 "macro_f1": round(f1_score(truth, pred, average="macro"), 4),
                 "calibration": reliability([p[name].confidence for p in predictions],
                                            [a == b for a, b in zip(truth, pred, strict=True)]),
+                "confident": confident_accuracy([p[name].confidence for p in predictions],
+                                                [a == b for a, b in zip(truth, pred, strict=True)]),
             }
         labels = config.labels["category"]
         matrix = confusion_matrix([r["category"] for r in test], [p["category"].label for p in predictions],
@@ -112,6 +123,7 @@ def main() -> int:
         "train_examples": len(read_rows(DATA_DIR / "train.jsonl")),
         "test_examples": len(test),
         "train_seconds": round(train_s, 1),
+        "model_bytes": model_bytes,
         "classification": fields,
         "suggestions": {"cases": len(cases), "top1": round(top1 / len(cases), 4), "top3": round(top3 / len(cases), 4),
                         "templates": len(library)},
