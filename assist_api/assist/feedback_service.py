@@ -2,7 +2,8 @@
 
 * `record_events`: a batch of suggestion events for one handoff, checked (actions, sources,
   stages, that the template or KB entry exists, that the case is the agent's), with the edit
-  distance computed here from the suggestion and the sent text when the console sends both.
+  distance computed here from the suggestion and the sent text when the console sends both
+  (which then also decides sent_unchanged or sent_edited); neither text is stored.
 * `export`: every event in a time range as CSV or JSON lines, row by row (a stream).
 * `correct`: an agent's or supervisor's correction of one classification label on a handoff:
   the record's labels (and its priority column, and its deadlines), a `LabelCorrection` row and
@@ -250,18 +251,20 @@ def _checked(e: EventIn) -> EventIn:
         raise InvalidFeedback(f"unknown source {e.source!r}")
     if e.stage and e.stage not in Stage.__members__:
         raise InvalidFeedback(f"unknown stage {e.stage!r}")
-    distance = e.edit_distance
-    if e.action in SENT and e.suggestion_text is not None and e.sent_text is not None:
-        distance = levenshtein(e.suggestion_text.strip(), e.sent_text.strip())  # ours, not the console's
-    if e.action == SuggestionAction.sent_edited and distance is None:
+    action, distance = e.action, e.edit_distance
+    if action in SENT and e.suggestion_text is not None and e.sent_text is not None:
+        # Ours, not the console's: the texts decide the distance, and so edited or unchanged.
+        distance = levenshtein(e.suggestion_text.strip(), e.sent_text.strip())
+        action = SuggestionAction.sent_edited if distance else SuggestionAction.sent_unchanged
+    if action == SuggestionAction.sent_edited and distance is None:
         raise InvalidFeedback("a sent_edited event needs an edit_distance, or the suggestion and sent texts")
-    if e.action == SuggestionAction.sent_unchanged:
+    if action == SuggestionAction.sent_unchanged:
         if distance:
             raise InvalidFeedback("a sent_unchanged suggestion has an edit distance of 0")
         distance = 0
-    elif e.action not in SENT:
+    elif action not in SENT:
         distance = None  # only a sent suggestion has one
-    return EventIn(e.impression_id, e.source, e.item_id, e.rank, e.action, e.stage, distance)
+    return EventIn(e.impression_id, e.source, e.item_id, e.rank, action, e.stage, distance)
 
 
 def _check_items_exist(session: Session, events: Sequence[EventIn]) -> None:

@@ -82,6 +82,13 @@ def test_a_batch_is_stored_with_the_edit_distance_computed_by_the_server(world):
     assert {r.agent for r in rows} == {"alice"}
     assert rows[3].edit_distance == 3  # 王女士
     assert [r.edit_distance for r in rows if r.action != "sent_edited"] == [None] * 4
+    # The texts also decide unchanged or edited, whatever the console called it.
+    text = "您好，请问有什么可以帮您？"
+    world.feedback.record_events(h.id, "alice", [
+        event(first, "sent_edited", suggestion_text=text, sent_text=f" {text}"),
+        event(first, "sent_unchanged", suggestion_text=text, sent_text=text + "？")])
+    assert [(r.action, r.edit_distance) for r in world.feedback.events(h.id)[5:]] == [
+        ("sent_unchanged", 0), ("sent_edited", 1)]
 
 
 def test_events_are_refused_for_unknown_items_actions_and_other_agents_cases(world):
@@ -95,6 +102,8 @@ def test_events_are_refused_for_unknown_items_actions_and_other_agents_cases(wor
         world.feedback.record_events(h.id, "alice", [event(template, "clicked")])
     with pytest.raises(InvalidFeedback, match="edit_distance"):
         world.feedback.record_events(h.id, "alice", [event(template, "sent_edited")])
+    with pytest.raises(InvalidFeedback, match="distance of 0"):
+        world.feedback.record_events(h.id, "alice", [event(template, "sent_unchanged", edit_distance=2)])
     with pytest.raises(HandoffConflict):
         world.feedback.record_events(h.id, "bob", [event(template, "shown")])
     assert world.count(SuggestionEvent) == 0  # a refused batch stores nothing
