@@ -12,6 +12,7 @@ from assist_api import db_unavailable
 from assist_api.assist.classifier import ensure_trained
 from assist_api.assist.config import load_config
 from assist_api.assist.cues import analyse
+from assist_api.assist.ranker import RankerFile
 from assist_api.assist.suggest import Suggester
 from assist_api.assist.templates import TemplateStore
 from assist_api.auth.keys import KeyStore
@@ -85,7 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     waiting)
         app.state.classifier = classifier
         app.state.templates = template_store
-        app.state.suggester = Suggester(load_config())
+        # The retrained ranker when there is one, re-read when retraining replaces the file.
+        app.state.suggester = Suggester(load_config(), RankerFile(settings.resolved_suggest_ranker_file))
         warm_up()  # the first customer should not pay for loading jieba's dictionary
         analyse("转人工")  # nor the first handoff for building the spaCy cue pipeline (~2 s)
         recovery = asyncio.create_task(UnansweredRecovery(sessions, settings.unanswered_recovery_after_s)

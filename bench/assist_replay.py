@@ -3,8 +3,9 @@
 For each `replay` case the cold ranker shows its top 3 for the conversation; the simulated agent
 inserts the best-placed acceptable suggestion (sent unchanged, or edited a little), or ignores
 them all and finds an acceptable template in the library (recorded as an accepted item that was
-not shown). The conversations, handoffs and SuggestionEvent rows go into a temporary SQLite
-database; `python -m assist_api.assist retrain`'s code then reads them back and retrains, and
+not shown). The conversations and handoffs go into a temporary SQLite database and the events
+through FeedbackService, as the console's events API stores them; `python -m assist_api.assist
+retrain`'s code then reads them back and retrains, and
 top-1 / top-3 are measured on the `heldout` cases before and after.
 
 Usage: python bench/assist_replay.py   (assist_bench.py runs it too and stores the figures)
@@ -19,13 +20,14 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from assist_api.assist.classifier import DATA_DIR, TicketClassifier, ensure_trained
 from assist_api.assist.config import load_config
-from assist_api.assist.feedback import SuggestionAction, SuggestionEvent
+from assist_api.assist.feedback import SuggestionAction
+from assist_api.assist.feedback_service import EventIn, FeedbackService
 from assist_api.assist.learning import classify_context, fit, read_impressions
 from assist_api.assist.ranker import RankerModel
 from assist_api.assist.suggest import Suggester
@@ -36,6 +38,7 @@ from db.engine import session_factory
 from db.migrate import upgrade
 from gateway.conversations.models import Conversation, Message
 from gateway.handoffs.models import Handoff
+from gateway.handoffs.service_levels import ServiceLevels
 from kb.interchange import parse_file
 from kb.search.engine import SearchEngine
 from kb.search.indexer import open_engine
@@ -44,6 +47,7 @@ from kb.store import KBStore
 CASES = DATA_DIR / "suggest_conversations.jsonl"
 SHOWN = 3
 SEED = 17
+AGENT = "agent-sim"
 
 
 def read_cases(path: Path = CASES) -> list[dict[str, Any]]:
@@ -104,62 +108,55 @@ def scores(bench: Bench, suggester: Suggester, cases: list[dict[str, Any]]) -> d
 
 
 def simulate(bench: Bench, suggester: Suggester, cases: list[dict[str, Any]], seed: int = SEED) -> dict[str, int]:
-    """Agents work through the replay cases; every conversation, handoff and SuggestionEvent row
-    goes into the bench database. Returns what the agents did."""
+    """Agents work through the replay cases: each conversation and its handoff are stored, and the
+    events go through the service the console's events API uses. Returns what the agents did."""
     rng = random.Random(seed)
     sessions = session_factory(bench.settings.database_url)
+    feedback = FeedbackService(sessions, ServiceLevels(bench.settings))
     tally = {"inserted_shown": 0, "found_in_library": 0}
-    start = utcnow() - timedelta(days=1)
-    with sessions.begin() as session:
-        for n, case in enumerate(cases):
-            at = start + timedelta(seconds=10 * n)
-            shown = bench.suggest(suggester, case)
-            conv_id = uuid.uuid4().hex
+    start = utcnow() - timedelta(days=1)  # the conversations happened before the events
+    for n, case in enumerate(cases):
+        at = start + timedelta(seconds=10 * n)
+        conv_id = uuid.uuid4().hex
+        with sessions.begin() as session:
             session.add(Conversation(id=conv_id, channel="web", customer_id=f"replay-{case['id']}",
                                      state="agent", created_at=at, updated_at=at))
             session.flush()
-            for turn in case["conversation"]:
-                session.add(Message(conversation_id=conv_id, sender=turn["sender"], text=turn["text"],
-                                    created_at=at))
+            session.add_all(Message(conversation_id=conv_id, sender=t["sender"], text=t["text"], created_at=at)
+                            for t in case["conversation"])
             handoff = Handoff(conversation_id=conv_id, channel="web", customer_id=f"replay-{case['id']}",
                               reason="customer_request", summary={}, classification={}, priority="normal",
-                              first_response_due=at, resolution_due=at, status="assigned", owner="agent-sim",
+                              first_response_due=at, resolution_due=at, status="assigned", owner=AGENT,
                               created_at=at, updated_at=at)
             session.add(handoff)
             session.flush()
-            impression = uuid.uuid4().hex
-            acceptable = [f"template:{t}" for t in case["acceptable"]]
-            picked = next((key for key in shown if key in acceptable), None)
-
-            base = {"handoff_id": handoff.id, "conversation_id": conv_id, "agent": "agent-sim",
-                    "impression_id": impression, "stage": case["stage"]}
-
-            def event(key: str, rank: int, action: SuggestionAction, distance: int | None = None,
-                      seconds: float = 1.0, base: dict[str, Any] = base, at: datetime = at) -> None:
-                source, _, item = key.partition(":")
-                session.add(SuggestionEvent(**base, source=source, item_id=item, rank=rank, action=action.value,
-                                            edit_distance=distance, created_at=at + timedelta(seconds=seconds)))
-
-            for rank, key in enumerate(shown):
-                event(key, rank, SuggestionAction.shown)
-            if picked is not None:
-                tally["inserted_shown"] += 1
-                rank = shown.index(picked)
-                event(picked, rank, SuggestionAction.inserted, seconds=2)
-                if rng.random() < 0.7:
-                    event(picked, rank, SuggestionAction.sent_unchanged, seconds=3)
-                else:
-                    event(picked, rank, SuggestionAction.sent_edited, rng.randint(2, 12), seconds=3)
-                for other_rank, key in enumerate(shown):
-                    if key != picked:
-                        event(key, other_rank, SuggestionAction.ignored, seconds=3)
-            else:
-                tally["found_in_library"] += 1
-                for rank, key in enumerate(shown):
-                    event(key, rank, SuggestionAction.ignored, seconds=2)
-                # Typed its own reply from a template found by searching the library.
-                event(acceptable[0], -1, SuggestionAction.sent_edited, rng.randint(0, 8), seconds=3)
+            handoff_id = handoff.id
+        shown = bench.suggest(suggester, case)
+        impression = uuid.uuid4().hex
+        acceptable = [f"template:{t}" for t in case["acceptable"]]
+        picked = next((key for key in shown if key in acceptable), None)
+        events = [_event(impression, key, rank, SuggestionAction.shown) for rank, key in enumerate(shown, 1)]
+        if picked is not None:
+            tally["inserted_shown"] += 1
+            rank = shown.index(picked) + 1
+            events.append(_event(impression, picked, rank, SuggestionAction.inserted))
+            edited = rng.random() >= 0.7
+            events.append(_event(impression, picked, rank, SuggestionAction.sent_edited if edited
+                                 else SuggestionAction.sent_unchanged, rng.randint(2, 12) if edited else 0))
+            events += [_event(impression, key, r, SuggestionAction.ignored)
+                       for r, key in enumerate(shown, 1) if key != picked]
+        else:
+            tally["found_in_library"] += 1
+            events += [_event(impression, key, r, SuggestionAction.ignored) for r, key in enumerate(shown, 1)]
+            # Typed its own reply from a template found by searching the library (rank 0: not shown).
+            events.append(_event(impression, acceptable[0], 0, SuggestionAction.sent_edited, rng.randint(1, 8)))
+        feedback.record_events(handoff_id, AGENT, events)
     return tally
+
+
+def _event(impression: str, key: str, rank: int, action: SuggestionAction, distance: int | None = None) -> EventIn:
+    source, _, item = key.partition(":")
+    return EventIn(impression, source, item, rank, action.value, edit_distance=distance)
 
 
 def run(bench: Bench, cases: list[dict[str, Any]]) -> dict[str, Any]:

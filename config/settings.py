@@ -164,6 +164,10 @@ class Settings(BaseSettings):
     # A build artefact of the project (trained by setup), shared by every database and var dir.
     assist_model_file: Path = PROJECT_ROOT / "var" / "assist" / "ticket_classifier.pkl"
     assist_templates_file: Path = PROJECT_ROOT / "assist_api" / "assist" / "data" / "templates.yaml"
+    # The suggestion ranker retrained from this database's suggestion events
+    # (`python -m assist_api.assist retrain`); default var_dir/assist/suggest_ranker.json. None
+    # there: the cold weights of assist_api/assist/data/suggest_ranker_cold.json.
+    suggest_ranker_file: Path | None = None
 
     # Bot behaviour.
     handoff_after_no_answers: int = 2
@@ -195,6 +199,10 @@ class Settings(BaseSettings):
     @property
     def resolved_assist_model_file(self) -> Path:
         return self.assist_model_file
+
+    @property
+    def resolved_suggest_ranker_file(self) -> Path:
+        return self.suggest_ranker_file or (self.var_dir / "assist" / "suggest_ranker.json")
 
     @property
     def resolved_rasa_model_dir(self) -> Path:

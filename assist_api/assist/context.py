@@ -19,15 +19,21 @@ STAGES = ("opening", "confirmation", "solution", "soothing", "closing")
 START = "start"  # the agent has not written yet
 STATES = (START, *STAGES)
 
-# The customer says the matter is settled (and asks nothing new in the same breath).
-_CONFIRMS = re.compile(r"谢谢|感谢|多谢|解决了|好了|可以了|没问题|没事了|好的|明白了|知道了|收到|行吧"
-                       r"|^行|^嗯|^ok|^OK|辛苦")
-_STILL_OPEN = re.compile(r"还是不|没解决|不行|没用|没好|怎么|为什么|什么时候|多久|[吗呢][？?]?$|[？?]"
-                         r"|但是|可是|还有个|另外|不过")
+# The customer says the matter is settled: strong cues whatever the agent said last; plain
+# acknowledgements (嗯, 好的…) only as a short reply to something other than a question or a hold.
+_SETTLED = re.compile(r"谢谢|感谢|多谢|解决[了啦]|搞定|(?<![不没])(能用|能上|能登|能打|恢复|有信号)[了啦]|没问题[了啦]"
+                      r"|没事了|找到了|先试试|试试看|再找你|^好了", re.IGNORECASE)
+_ACKNOWLEDGED = re.compile(r"^(嗯+|好+的?|好吧|行吧?|ok|可以|明白了?|知道了|收到了?|了解)", re.IGNORECASE)
+_WAITS = re.compile(r"再说吧|那就这样|没别的了|等.{0,4}(电话|结果|快递|退款|通知|师傅)")
+SHORT_REPLY = 20  # characters: an acknowledgement, not a new problem
+_STILL_OPEN = re.compile(r"还是|没解决|不行|没用|没好|怎么|为什么|什么时候|多久|[吗呢][？?]?$|[？?]"
+                         r"|但是|可是|还有个|另外|不过|顺便|对了|问一下|多少钱")
+_HOLD = re.compile(r"请稍等|稍等|我帮您(查|看)|为您查询|核实一下|[吗？?]\s*$")
 _OPENING = re.compile(r"^(您好|你好)|我是.{0,8}(客服|专员)|为您服务|接入人工|由我(来)?为您")
 _SOOTHING = re.compile(r"抱歉|对不起|致歉|理解您的(心情|感受)|给您添麻烦|让您久等|您别着急|请您放心|别担心")
 _CONFIRMATION = re.compile(r"请稍等|稍等|请问|麻烦(您)?提供|核实|确认一下|帮您查|为您查询|查询一下|请提供"
                            r"|是吗[？?]|对吗[？?]")
+_GREETING_ONLY = re.compile(r"有什么可以帮|很高兴为您服务|为您服务")
 _CLOSING = re.compile(r"还有其他|还有什么|祝您|满意度|评价|再见|随时联系|随时找我|感谢您的(耐心|理解|支持)")
 
 
@@ -75,18 +81,25 @@ class ConversationContext:
     @property
     def customer_confirms(self) -> bool:
         """The customer's latest message (after the agent wrote) says it is settled: 谢谢, 解决了…"""
-        return self.greeted and confirms(self.latest_customer)
+        if not self.greeted:
+            return False
+        last_agent = next((t.text for t in reversed(self.turns) if t.sender == "agent"), "")
+        return confirms(self.latest_customer, after_question=bool(_HOLD.search(last_agent)))
 
     def query(self, recent: int = 2) -> str:
         """The customer's recent words: what the next reply answers."""
         return "\n".join(self.customer_turns[-recent:])
 
 
-def confirms(text: str) -> bool:
+def confirms(text: str, after_question: bool = False) -> bool:
+    """Does this customer message settle the matter? `after_question`: the agent's last message
+    asked something or put the customer on hold, so a bare 嗯/好的 only answers that."""
     text = text.strip()
-    if not text or not _CONFIRMS.search(text):
+    if _STILL_OPEN.search(text):
         return False
-    return len(text) <= 6 or not _STILL_OPEN.search(text)
+    if _SETTLED.search(text) or _WAITS.search(text):
+        return True
+    return bool(_ACKNOWLEDGED.match(text)) and len(text) <= SHORT_REPLY and not after_question
 
 
 def cue_stage(text: str) -> str:
@@ -100,6 +113,19 @@ def cue_stage(text: str) -> str:
     if _CONFIRMATION.search(text):
         return "confirmation"
     return "solution"
+
+
+def cue_stages(text: str) -> list[str]:
+    """A greeting followed by more (您好，我是小王。APN 设置为…) is an opening and what follows."""
+    stage = cue_stage(text)
+    if stage != "opening":
+        return [stage]
+    parts = re.split(r"(?<=[。！!？?])", text, maxsplit=1)
+    rest = re.sub(r"^.*?(我是|这里是)[^，,。]*[，,。]", "", text) if len(parts) < 2 or not parts[1] else parts[1]
+    rest = rest.strip()
+    if _GREETING_ONLY.search(rest):
+        return ["opening"]
+    return ["opening", cue_stage(rest)] if len(rest) >= 8 and rest != text else ["opening"]
 
 
 Matcher = Callable[[str], "tuple[str, str] | None"]  # agent text → (template id, stage) when it was sent from one
@@ -117,7 +143,7 @@ def read_context(turns: Iterable[Any], match_template: Matcher | None = None) ->
             context.agent_templates.add(matched[0])
             context.agent_stages.append(matched[1])
         else:
-            context.agent_stages.append(cue_stage(turn.text))
+            context.agent_stages.extend(cue_stages(turn.text))
     return context
 
 

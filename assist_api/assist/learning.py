@@ -2,8 +2,8 @@
 
 An impression is one suggestion list as shown: its events share an impression_id. What the
 agent accepted (inserted, sent unchanged, sent edited) is a positive; what was shown and not
-taken is a negative; an item the agent found in the library instead (an accepted event for an
-item that was not shown, rank < 0) is a positive the ranker missed. The conversation as it stood
+taken is a negative; an item the agent found in the library instead (accepted, with no "shown"
+event) is a positive the ranker missed. The conversation as it stood
 when the list was shown is read back from the stored messages (those before the impression's
 first event), so the features are rebuilt exactly as the suggest call computed them.
 
@@ -86,12 +86,12 @@ def read_impressions(sessions: sessionmaker[Session]) -> list[Impression]:
                 .order_by(Message.id))
             impression = Impression([Turn(m.sender, m.text) for m in messages], [],
                                     channel=conversation.channel if conversation else "web")
-            for e in sorted(events, key=lambda e: (e.rank < 0, e.rank)):
+            for e in sorted(events, key=lambda e: e.rank):
                 key = f"{e.source}:{e.item_id}"
-                if e.rank >= 0 and key not in impression.shown:
+                if e.action == SuggestionAction.shown and key not in impression.shown:
                     impression.shown.append(key)
-                weight = ACCEPTED.get(SuggestionAction(e.action)) if e.action in ACCEPTED else None
-                if weight is not None:
+                if e.action in ACCEPTED:
+                    weight = ACCEPTED[SuggestionAction(e.action)]
                     impression.accepted[key] = max(weight, impression.accepted.get(key, 0.0))
             out.append(impression)
     return out

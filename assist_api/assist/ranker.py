@@ -1,8 +1,9 @@
 """The suggestion ranker: a linear score over features of (conversation, candidate reply).
 
 Features (names in FEATURES, one column each):
-* text: TF-IDF similarity of the template to the customer's latest turn and recent turns, and
-  its rank among the candidates by that similarity (a position feature);
+* text: TF-IDF similarity of the template to the customer's latest turn, their recent turns and
+  the agent's last message (which often restates the problem), its rank among the candidates by
+  similarity (a position feature), and the similarity again for greetings (which fit anything);
 * category fit: the classifier's category among the template's categories, outside them, or a
   template for every category;
 * stage fit: one column per (conversation state, template stage), the state being the stage the
@@ -46,7 +47,7 @@ COLD_FILE = Path(__file__).resolve().parent / "data" / "suggest_ranker_cold.json
 MODEL_FORMAT = 1
 
 BASE_FEATURES = (
-    "sim_latest", "sim_recent", "sim_rank",
+    "sim_latest", "sim_recent", "sim_rank", "sim_agent", "sim_opening",
     "category_match", "category_mismatch", "category_generic",
     "stage_used", "template_used",
     "upset_soothing", "calm_soothing", "positive_closing",
@@ -114,11 +115,16 @@ class RankerModel:
 
     # ---- scoring -------------------------------------------------------------------------
     def features(self, situation: Situation, candidates: Sequence[Candidate], sim_latest: np.ndarray,
-                 sim_recent: np.ndarray) -> np.ndarray:
+                 sim_recent: np.ndarray, sim_agent: np.ndarray | None = None) -> np.ndarray:
         n = len(candidates)
         X = np.zeros((n, len(FEATURES)))
         X[:, COLUMN["sim_latest"]] = sim_latest
         X[:, COLUMN["sim_recent"]] = sim_recent
+        if sim_agent is not None:
+            X[:, COLUMN["sim_agent"]] = sim_agent
+        # A greeting fits any words: similarity picks a special greeting by accident.
+        opening = np.array([c.stage == "opening" for c in candidates], dtype=bool)
+        X[opening, COLUMN["sim_opening"]] = (sim_latest[opening] + sim_recent[opening]) / 2
         order = np.argsort(-sim_recent, kind="stable")
         ranks = np.empty(n)
         ranks[order] = np.arange(n)

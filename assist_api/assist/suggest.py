@@ -7,8 +7,8 @@ reached, read from what the agent already sent; whether the customer has just co
 (no second opening once the agent has greeted) and the KB entry the search finds for the latest
 customer turn; the ranker (assist_api/assist/ranker.py) scores them, cold from the service
 scripts' heuristics or retrained from agents' events. The top of the list takes at most one
-item per stage (soothe → confirm → solve rather than three apologies). Anything containing a
-discouraged phrase is dropped.
+item per stage for a lone message (soothe → confirm → solve rather than three apologies).
+Anything containing a discouraged phrase is dropped.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from kb.search.decision import Decision
 from kb.search.engine import SearchEngine, SearchHit
 from kb.text.normalize import normalize
 
-DIVERSE_TOP = 3  # the first suggestions come from different stages
+DIVERSE_TOP = 3  # among the first suggestions for a lone message, one per stage (soothe →
+# confirm → solve rather than three apologies); with the conversation the stage is known, and
+# two or three greetings or closings to choose from serve the agent better (replay split).
 SENT_FROM_TEMPLATE = 0.6  # an agent message this similar to a template was sent from it
 KB_TOP_K = 1
 KB_VOICE = "关于您问的“{question}”，为您说明一下：{answer}如果还有不清楚的地方，随时告诉我。"
@@ -148,12 +150,14 @@ class Suggester:
         candidates = [Candidate(f"template:{self._templates[i].id}", self._templates[i].stage,
                                 tuple(self._templates[i].categories)) for i in keep]
         texts = [self._templates[i].text for i in keep]
-        sim_latest, sim_recent = sim_latest_all[keep], sim_recent_all[keep]
+        last_agent = next((t.text for t in reversed(context.turns) if t.sender == "agent"), "")
+        sim_agent_all = self._similarity(last_agent)
+        sim_latest, sim_recent, sim_agent = sim_latest_all[keep], sim_recent_all[keep], sim_agent_all[keep]
         for hit, answers in self._kb_hits(context, phase, engine):
             candidates.append(Candidate(f"kb:{hit.id}", "solution", (hit.category,), hit.confidence, answers))
             texts.append(KB_VOICE.format(question=hit.question.rstrip("？?"), answer=hit.answer))
-            sim_latest, sim_recent = np.append(sim_latest, 0.0), np.append(sim_recent, 0.0)
-        features = model.features(situation, candidates, sim_latest, sim_recent)
+            sim_latest, sim_recent, sim_agent = (np.append(a, 0.0) for a in (sim_latest, sim_recent, sim_agent))
+        features = model.features(situation, candidates, sim_latest, sim_recent, sim_agent)
         return Ranked(context, situation, candidates, features, model.score(features), texts)
 
     def _kb_hits(self, context: ConversationContext, phase: str,
@@ -201,7 +205,19 @@ class Suggester:
             filled = ranked.texts[i].format_map(values) if source == "template" else ranked.texts[i]
             if not self.config.discouraged(filled):
                 out.append(Suggestion(filled, source, item, float(ranked.scores[i]), candidate.stage))
-        return _diverse(_dedupe(out))[:k]
+        top = _diverse(_dedupe(out), 1 if conversation is None else DIVERSE_TOP)
+        return _with_faq_answer(top, ranked, k)
+
+
+def _with_faq_answer(ranked: list[Suggestion], scored: Ranked, k: int) -> list[Suggestion]:
+    """The top k, with the KB's answer to an FAQ among them (last, when it did not rank higher):
+    the customer asked what the KB answers outright."""
+    answers = {c.key.partition(":")[2] for c in scored.candidates if c.kb_answer}
+    faq = next((s for s in ranked if s.source == "kb" and s.id in answers), None)
+    top = ranked[:k]
+    if faq is None or faq in top or k < 2:
+        return top
+    return [*top[:k - 1], faq]
 
 
 def _dedupe(items: Sequence[Suggestion]) -> list[Suggestion]:
@@ -214,15 +230,15 @@ def _dedupe(items: Sequence[Suggestion]) -> list[Suggestion]:
     return unique
 
 
-def _diverse(ranked: list[Suggestion]) -> list[Suggestion]:
-    """The first DIVERSE_TOP picks skip a stage already picked; the rest follow by score."""
+def _diverse(ranked: list[Suggestion], per_stage: int) -> list[Suggestion]:
+    """The first DIVERSE_TOP picks take at most per_stage of a stage; the rest follow by score."""
     top: list[Suggestion] = []
-    stages: set[str | None] = set()
+    taken: dict[str | None, int] = {}
     for item in ranked:
         if len(top) == DIVERSE_TOP:
             break
         key = item.stage if item.source == "template" else "kb"
-        if key not in stages:
+        if taken.get(key, 0) < per_stage:
             top.append(item)
-            stages.add(key)
+            taken[key] = taken.get(key, 0) + 1
     return top + [item for item in ranked if item not in top]

@@ -132,6 +132,7 @@ def _suggest(services: SuggestServices, body: SuggestRequest, agent: Principal) 
     history: list[str] = []
     text = body.text or ""
     agent_has_replied = True
+    messages: list[Any] | None = None  # the whole conversation: suggestions follow where it stands
     if body.conversation_id:
         handoff = services.handoffs.for_conversation(body.conversation_id)
         if handoff is None:
@@ -153,8 +154,9 @@ def _suggest(services: SuggestServices, body: SuggestRequest, agent: Principal) 
         })
     classification = services.classifier.classify(text, history)
     suggestions = services.suggester.suggest(
-        "\n".join([*history[-2:], text]), services.templates.list(), classification, variables,
-        k=body.k, channel=body.channel, agent_has_replied=agent_has_replied, engine=services.engine,
+        (body.text or "") if messages is not None else "\n".join([*history[-2:], text]),
+        services.templates.list(), classification, variables, k=body.k, channel=body.channel,
+        agent_has_replied=agent_has_replied, engine=services.engine, conversation=messages,
     )
     out = [{**s.to_json(), "item_id": s.id, "rank": rank} for rank, s in enumerate(suggestions, 1)]
     return {"impression_id": uuid.uuid4().hex, "classification": classification, "suggestions": out}
