@@ -1,5 +1,7 @@
 """Agent-assist benchmark: ticket classification on the held-out split, suggestion usefulness
-on the labelled suggestion set, and in-process latency of classify and suggest.
+on the labelled single-message set and on the conversation-context set (cold, and after
+learning from a replay of simulated agents' events: bench/assist_replay.py), and in-process
+latency of classify and suggest.
 
 Usage: python bench/assist_bench.py [--out bench/results/assist.json]
 Writes the JSON results and bench/results/assist_category_confusion.png.
@@ -16,6 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+from assist_replay import Bench, read_cases, run  # beside this script (python bench/assist_bench.py)
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from assist_api.assist.classifier import DATA_DIR, FIELDS, ensure_trained, read_rows
@@ -117,6 +120,17 @@ def main() -> int:
             acceptable = set(case["acceptable"])
             top1 += bool(out) and out[0].source == "template" and out[0].id in acceptable
             top3 += bool(acceptable & set(ids[:3]))
+        # Whole conversations up to the agent's turn: cold ranker, a replay of simulated agents'
+        # events on the replay split, the retrained ranker on the held-out split.
+        bench = Bench(settings, classifier, library, engine)
+        conversations = read_cases()
+        warm = Suggester(config)
+        lat_context = []
+        for case in conversations:
+            t = time.perf_counter()
+            bench.suggest(warm, case)  # classify the conversation + rank, as the route does
+            lat_context.append((time.perf_counter() - t) * 1000)
+        context = run(bench, conversations)
     result = {
         "benchmark": "agent assist",
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -127,13 +141,27 @@ def main() -> int:
         "classification": fields,
         "suggestions": {"cases": len(cases), "top1": round(top1 / len(cases), 4), "top3": round(top3 / len(cases), 4),
                         "templates": len(library)},
-        "latency": {"classify": percentiles(lat_classify), "suggest": percentiles(lat_suggest)},
+        "context_suggestions": {
+            "cases": len(conversations),
+            "cold": context["cold"],
+            "replay_agents": context["agents"],
+            "retrain_seconds": context["retrain_seconds"],
+            "model": context["model"],
+            "after_learning": context["learned"],
+            "bars": {"cold_top3": 0.85, "learned_heldout_top1": 0.60},
+        },
+        "latency": {"classify": percentiles(lat_classify), "suggest": percentiles(lat_suggest),
+                    "suggest_conversation": percentiles(lat_context)},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", "utf-8")
     summary = {k: v["accuracy"] for k, v in fields.items()}
+    cold, learned = context["cold"], context["learned"]
     print(f"accuracy {summary}; suggestions top1 {result['suggestions']['top1']} top3 "
-          f"{result['suggestions']['top3']}; latency {result['latency']} → {args.out}")
+          f"{result['suggestions']['top3']}; conversations cold top1 {cold['all']['top1']} top3 "
+          f"{cold['all']['top3']} (held-out {cold['heldout']['top1']}/{cold['heldout']['top3']}), after learning "
+          f"held-out top1 {learned['heldout']['top1']} top3 {learned['heldout']['top3']}; "
+          f"latency {result['latency']} → {args.out}")
     return 0
 
 

@@ -48,6 +48,8 @@ ACCEPTED = {SuggestionAction.inserted: 1.0, SuggestionAction.sent_unchanged: 1.0
             SuggestionAction.sent_edited: 0.8}  # an edited reply was a good start, not the reply
 HARD_NEGATIVES = 12  # per impression, the best-scored candidates the agent did not take
 REGULARISATION_C = 0.3
+PAIRWISE = False
+UNSEEN_NEGATIVE = 0.3  # a candidate the agent never saw was maybe acceptable too
 
 Classify = Callable[[str, Sequence[str]], dict[str, Any]]
 
@@ -146,11 +148,19 @@ def fit(impressions: Sequence[Impression], suggester: Suggester, templates: list
                         float(unit_rows(rest).multiply(s.vector).sum()) if rest.nnz else 0.0)
         cold_scores = X @ cold.weights
         chosen = [i for i, key in enumerate(keys) if key in s.impression.accepted]
+        passed = [i for i, key in enumerate(keys) if key in s.impression.shown and i not in chosen]
+        if PAIRWISE:
+            # What the agent took over what it saw and passed by (or, found in the library, over
+            # everything it was shown): one difference row each way, so no intercept is needed.
+            for i in chosen:
+                for j in passed:
+                    diff = np.append(X[i] - X[j], cold_scores[i] - cold_scores[j])
+                    rows += [diff, -diff]
+                    labels += [1, 0]
+                    weights += [s.impression.accepted[keys[i]]] * 2
+            continue
         others = [i for i in np.argsort(-cold_scores) if keys[i] not in s.impression.accepted]
-        negatives = {i for i in others[:HARD_NEGATIVES]} | {i for i, key in enumerate(keys)
-                                                            if key in s.impression.shown and i not in chosen}
-        if not chosen:
-            negatives = {i for i, key in enumerate(keys) if key in s.impression.shown}
+        negatives = set(passed) | set(others[:HARD_NEGATIVES])
         for i in chosen:
             rows.append(np.append(X[i], cold_scores[i]))
             labels.append(1)
@@ -158,9 +168,10 @@ def fit(impressions: Sequence[Impression], suggester: Suggester, templates: list
         for i in sorted(negatives):
             rows.append(np.append(X[i], cold_scores[i]))
             labels.append(0)
-            weights.append(1.0)
+            weights.append(1.0 if i in passed else UNSEEN_NEGATIVE)
     if len(set(labels)) == 2:
-        regression = LogisticRegression(C=REGULARISATION_C, max_iter=2000, class_weight="balanced")
+        regression = LogisticRegression(C=REGULARISATION_C, max_iter=2000, fit_intercept=not PAIRWISE,
+                                        class_weight=None if PAIRWISE else "balanced")
         regression.fit(np.array(rows), np.array(labels), sample_weight=np.array(weights))
         coef = regression.coef_[0]
         model.weights = coef[:-1] + coef[-1] * cold.weights

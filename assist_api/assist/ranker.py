@@ -10,7 +10,7 @@ Features (names in FEATURES, one column each):
   agent last reached (START before the agent wrote) or CONFIRMED once the customer says it is
   settled; the template's stage already used, the very template already sent;
 * emotion: soothing templates for upset customers (by the emotion's confidence), for calm ones;
-  closing for pleased ones;
+  closing for pleased ones; one column per (emotion, template stage), cold 0, for learning;
 * learned from agents' events: the item's smoothed acceptance rate (accepted / shown under a
   Beta prior, centred on the prior mean so a cold item scores 0), the same within the situation
   (state and category), and the similarity of the conversation to the conversations in which
@@ -55,7 +55,9 @@ BASE_FEATURES = (
     "kb_confidence", "kb_answer",
 )
 STAGE_FEATURES = tuple(f"{phase}>{stage}" for phase in PHASES for stage in STAGES)
-FEATURES = BASE_FEATURES + STAGE_FEATURES
+EMOTIONS = ("neutral", "anxious", "angry", "disappointed", "positive")
+EMOTION_FEATURES = tuple(f"{emotion}~{stage}" for emotion in EMOTIONS for stage in STAGES)
+FEATURES = BASE_FEATURES + STAGE_FEATURES + EMOTION_FEATURES
 COLUMN = {name: i for i, name in enumerate(FEATURES)}
 
 _HASHER = HashingVectorizer(analyzer="char_wb", ngram_range=(1, 2), n_features=2 ** 18, alternate_sign=False,
@@ -142,6 +144,8 @@ class RankerModel:
             else:
                 row[COLUMN["category_mismatch"]] = situation.category_confidence
             row[COLUMN[f"{situation.phase}>{c.stage}"]] = 1.0
+            if situation.emotion in EMOTIONS:
+                row[COLUMN[f"{situation.emotion}~{c.stage}"]] = situation.emotion_confidence
             row[COLUMN["stage_used"]] = float(c.stage in situation.stages_used)
             row[COLUMN["template_used"]] = float(c.key in situation.templates_used)
             if c.stage == "soothing":
