@@ -92,7 +92,8 @@ def test_new_cases_and_messages_arrive_within_a_second_with_alerts_and_no_pollin
     streams_open(page, 2)
 
     # The customer writes again: in the open conversation within a second, counted, beeped.
-    live.api.post("/api/channels/web/messages", json={"customer_id": who, "text": "还要等多久？", "conversation_id": conv})
+    live.api.post("/api/channels/web/messages",
+                  json={"customer_id": who, "text": "还要等多久？", "conversation_id": conv})
     stored = time.monotonic()
     page.locator("#chat .m.customer", has_text="还要等多久？").wait_for(timeout=left_of(PUSH_S, stored))
     assert page.title() == f"(1) {TITLE}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -176,15 +176,17 @@ def test_unanswered_questions_turn_into_a_draft_in_one_click(live, new_page):
 
 def test_the_reports_page_groups_unanswered_questions_of_the_chosen_dates(live, new_page):
     # Four customers ask something the KB does not cover (the bot has no answer for it).
-    for i, text in enumerate(("你们卖不卖二手自行车", "有没有二手自行车卖", "哪里能买到二手自行车", "二手自行车多少钱一辆")):
-        response = live.api.post("/api/channels/web/messages", json={"customer_id": f"web-bike-{i}", "text": text})
+    bikes = ("你们卖不卖二手自行车", "有没有二手自行车卖", "哪里能买到二手自行车", "二手自行车多少钱一辆")
+    for i, text in enumerate(bikes):
+        response = live.api.post("/api/channels/web/messages",
+                                 json={"customer_id": f"web-bike-{i}", "text": text})
         assert response.status_code == 200, response.text
     # The supervisor's laptop runs on UTC and its clock reads 20:00 of the day before the
     # service's today: Shanghai is already on the next day. The page must still show today.
     shanghai_today = local_today(Settings().business_timezone)  # the live stack's defaults
     page = new_page(viewport={"width": 1440, "height": 1000}, timezone_id="UTC")
     eve = shanghai_today - timedelta(days=1)
-    page.clock.set_fixed_time(datetime(eve.year, eve.month, eve.day, 20, 0, tzinfo=timezone.utc))
+    page.clock.set_fixed_time(datetime(eve.year, eve.month, eve.day, 20, 0, tzinfo=UTC))
     page.goto(f"{live.url}/reports")
     assert page.evaluate("new Date().toISOString().slice(0, 10)") == (shanghai_today - timedelta(days=1)).isoformat()
     page.locator("#login-key").fill(live.supervisor_key)
@@ -231,7 +233,8 @@ def test_phone_viewport_keyboard_only_and_resume_after_the_connection_drops(live
     page.context.set_offline(True)
     page.wait_for_timeout(1500)
     for text in ("您好，我是客服小李。", "正在为您查询，请稍候。"):
-        assert live.agent("POST", f"/api/conversations/{conversation}/agent-messages", json={"text": text}).status_code == 200
+        sent = live.agent("POST", f"/api/conversations/{conversation}/agent-messages", json={"text": text})
+        assert sent.status_code == 200
     page.context.set_offline(False)
     page.locator(".msg.agent", has_text="正在为您查询").wait_for(timeout=20_000)
     assert page.locator(".msg.agent .bubble").all_inner_texts() == ["您好，我是客服小李。", "正在为您查询，请稍候。"]

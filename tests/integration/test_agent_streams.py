@@ -50,8 +50,10 @@ class Console:
     def handed_off(self, text: str = "宽带断了好几次") -> tuple[str, dict]:
         """A customer writes, asks for a human: a queued case (through the gateway API)."""
         who = f"web-{uuid.uuid4().hex[:10]}"
-        conv = self.client.post(f"{WEB}/messages", json={"customer_id": who, "text": text}).json()["conversation_id"]
-        queued = self.client.post(f"{WEB}/messages", json={"customer_id": who, "text": "转人工", "conversation_id": conv})
+        conv = self.client.post(f"{WEB}/messages",
+                                json={"customer_id": who, "text": text}).json()["conversation_id"]
+        queued = self.client.post(f"{WEB}/messages",
+                                  json={"customer_id": who, "text": "转人工", "conversation_id": conv})
         assert queued.json()["state"] == "queued"
         return conv, self.replica.json(self.replica.for_conversation(conv))
 
@@ -168,7 +170,8 @@ def test_the_case_stream_sends_the_record_the_conversation_and_new_messages(cons
     # A reconnecting browser resumes after the last message it saw.
     seen, last = after_ready[-2]["id"], after_ready[-1]["id"]
     resumed = console.client.get(f"/api/conversations/{conv}/events",
-                                 headers={"Authorization": f"Bearer {console.keys['agent']}", "Last-Event-ID": str(seen)})
+                                 headers={"Authorization": f"Bearer {console.keys['agent']}",
+                                          "Last-Event-ID": str(seen)})
     assert [d["id"] for n, d, _ in events(resumed.text) if n == "message"] == [last]
 
 

@@ -172,7 +172,8 @@ def test_cli_create_verify_restore(populated, tmp_path):
     damage(url)
     refused = runner.invoke(app, ["restore", str(backup), "--db", url])
     assert refused.exit_code == 1
-    assert refused.stderr.strip().splitlines() == ["error: the target database is not empty; use --force to overwrite it"]
+    assert refused.stderr.strip().splitlines() == [
+        "error: the target database is not empty; use --force to overwrite it"]
 
     garbage = tmp_path / "garbage.bin"
     garbage.write_text("hello")
@@ -221,7 +222,7 @@ def test_sqlite_backup_while_another_thread_writes_is_consistent(demo_store, sql
                 store.update(ids[n % len(ids)], {"answer": f"并发编辑 {n}"}, actor="writer")
                 n += 1
                 edits[0] = n
-        except BaseException as exc:  # pragma: no cover - reported below
+        except BaseException as exc:  # noqa: BLE001 - pragma: no cover; any failure in the writer thread is reported below
             errors.append(exc)
 
     thread = threading.Thread(target=writer)

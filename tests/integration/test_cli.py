@@ -222,7 +222,7 @@ def test_eval_json_reports_the_documented_metrics(kb, demo_db):
         assert isinstance(metrics[key], float) and 0.0 <= metrics[key] <= 1.0, key
     assert metrics["recall@1"] <= metrics["recall@3"]
     assert metrics["recall@1"] <= metrics["mrr"] <= 1.0
-    lines = [l for l in (EVAL_DIR / "dev.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    lines = [line for line in (EVAL_DIR / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     assert metrics["queries"] == len(lines)
     assert set(metrics["decisions"]) <= DECISIONS
     assert sum(metrics["decisions"].values()) == len(lines)

@@ -18,11 +18,12 @@ def test_simultaneous_first_messages_open_one_conversation(db_url):
         start = threading.Barrier(len(services))
         ids: list[str] = []
 
-        def first_message(service: ConversationService) -> None:
+        def first_message(service: ConversationService, start: threading.Barrier, ids: list[str],
+                          customer: str) -> None:
             start.wait()
-            ids.append(service.receive("web", f"double-{round_}", None, "转人工").id)
+            ids.append(service.receive("web", customer, None, "转人工").id)
 
-        threads = [threading.Thread(target=first_message, args=(s,)) for s in services]
+        threads = [threading.Thread(target=first_message, args=(s, start, ids, f"double-{round_}")) for s in services]
         for t in threads:
             t.start()
         for t in threads:

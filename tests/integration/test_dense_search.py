@@ -74,7 +74,7 @@ def test_hnsw_finds_nearly_what_exact_search_finds():
     approx = VectorIndex.build(vectors, exact_max=100, hnsw=HnswParams())  # the shipped settings
     _, exact_ids = exact.search(queries, 10)
     _, approx_ids = approx.search(queries, 10)
-    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx_ids.tolist(), exact_ids.tolist())])
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx_ids.tolist(), exact_ids.tolist(), strict=True)])
     assert recall >= 0.95
     # Exact search really is exact: its scores are the brute-force inner products.
     scores, ids = exact.search(queries[:1], 3)

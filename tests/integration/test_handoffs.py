@@ -161,14 +161,14 @@ def test_a_concurrent_double_create_yields_one_record(svc):
         barrier = threading.Barrier(2)
         outcomes, errors = [], []
 
-        def create():
+        def create(conv: str, barrier: threading.Barrier, outcomes: list, errors: list) -> None:
             barrier.wait()
             try:
                 outcomes.append(svc.handoffs.create(conv, HandoffReason.user_request))
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:  # noqa: BLE001 - any failure in the thread is reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=create) for _ in range(2)]
+        threads = [threading.Thread(target=create, args=(conv, barrier, outcomes, errors)) for _ in range(2)]
         for t in threads:
             t.start()
         for t in threads:
@@ -320,15 +320,15 @@ def test_concurrent_claims_have_exactly_one_winner(svc, request):
         barrier = threading.Barrier(2)
         won, lost = [], []
 
-        def claim(agent):
+        def claim(agent: str, handoff_id: int, barrier: threading.Barrier, won: list, lost: list) -> None:
             barrier.wait()
             try:
-                svc.handoffs.transition(h.id, "claim", agent)
+                svc.handoffs.transition(handoff_id, "claim", agent)
                 won.append(agent)
             except HandoffConflict:
                 lost.append(agent)
 
-        threads = [threading.Thread(target=claim, args=(agent,)) for agent in ("alice", "bob")]
+        threads = [threading.Thread(target=claim, args=(agent, h.id, barrier, won, lost)) for agent in ("alice", "bob")]
         for t in threads:
             t.start()
         for t in threads:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC
 
 import pytest
 from fastapi.testclient import TestClient
@@ -78,9 +79,9 @@ def test_view_and_csv(api):
     assert 'filename="report_2026-10-12_2026-10-12.csv"' in r.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     header = rows[0]
-    total = dict(zip(header, rows[1]))
+    total = dict(zip(header, rows[1], strict=True))
     assert total["维度"] == "合计" and total["会话量"] == "10" and total["首次接触解决率"] == "0.3"
-    by = {(row[0], row[1]): dict(zip(header, row)) for row in rows[1:] if len(row) == len(header)}
+    by = {(row[0], row[1]): dict(zip(header, row, strict=True)) for row in rows[1:] if len(row) == len(header)}
     assert by[("channel", "wechat")]["会话量"] == "3"
     assert by[("day", "2026-10-12")]["首响SLA达标率"] == "0.6"
     assert ["billing-001", "话费怎么查？", "billing", "1", "1", "0.5"] in rows
@@ -205,7 +206,7 @@ def test_unanswered_clusters_follow_the_reports_date_range(service_clock, api, m
     """The reports page asks for the topics of the range it shows: last month's failed
     questions are not this month's topics, and the other way round. Run at 08:00 and at
     20:00 UTC, when Shanghai's "today" is UTC's tomorrow."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sqlalchemy import update
 
@@ -221,7 +222,7 @@ def test_unanswered_clusters_follow_the_reports_date_range(service_clock, api, m
         conv = conversations.receive("web", f"range-{i}", None, text)
         conversations.reply(conv.id, [{"text": "抱歉，这个问题我暂时没有找到准确的答案。"}], bot_protocol.missed())
         ids.setdefault("esim" if i < 3 else "cloud", []).append(conv.id)
-    october = datetime(2026, 10, 12, 3, 0, tzinfo=timezone.utc)  # 11:00 in Shanghai
+    october = datetime(2026, 10, 12, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
     with sessions.begin() as session:
         session.execute(update(Message).where(Message.conversation_id.in_(ids["cloud"])).values(created_at=october))
 

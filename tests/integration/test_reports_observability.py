@@ -48,7 +48,8 @@ def test_action_server_metrics_and_request_ids(tmp_path):
         text = httpx.get(f"{base}/metrics", timeout=5).text
         families = {f.name: f for f in text_string_to_metric_families(text)}
         samples = [s for s in families["cs_actions"].samples if s.name == "cs_actions_total"]
-        assert any(s.labels == {"action": "action_does_not_exist", "outcome": "error"} and s.value == 1 for s in samples)
+        assert any(s.labels == {"action": "action_does_not_exist", "outcome": "error"} and s.value == 1
+                   for s in samples)
         assert "cs_http_request_duration_seconds" in families
         time.sleep(0.3)
         lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]

@@ -51,8 +51,10 @@ def test_traditional_and_full_width_queries_match_like_simplified(engine):
 
 
 def test_thresholds_from_settings_override_the_calibration(demo_store, tmp_path):
-    always_answer = open_engine(demo_store, Settings(var_dir=tmp_path / "a", answer_threshold=0.0, clarify_threshold=0.0))
-    never_answer = open_engine(demo_store, Settings(var_dir=tmp_path / "b", answer_threshold=1.0, clarify_threshold=1.0))
+    always_answer = open_engine(demo_store,
+                                Settings(var_dir=tmp_path / "a", answer_threshold=0.0, clarify_threshold=0.0))
+    never_answer = open_engine(demo_store,
+                               Settings(var_dir=tmp_path / "b", answer_threshold=1.0, clarify_threshold=1.0))
     assert always_answer.search("怎么查话费余额").decision == "answer"
     assert never_answer.search("怎么查话费余额").decision == "handoff"
 

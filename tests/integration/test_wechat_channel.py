@@ -233,7 +233,8 @@ def test_a_text_message_gets_the_kb_answer_as_a_passive_reply(wx):
     stored = wx.rows("select sender, text from messages where conversation_id=:c order by id", c=conv)
     assert [s for s, _ in stored] == ["customer", "bot"]
     # Recorded right after the reply went out.
-    inbound = wait_until(lambda: wx.rows("select status, delivery from wechat_inbound where conversation_id=:c", c=conv))
+    inbound = wait_until(
+        lambda: wx.rows("select status, delivery from wechat_inbound where conversation_id=:c", c=conv))
     assert inbound == [("answered", "passive")]
     assert wx.api.texts_to(who) == []  # nothing through the API
 
@@ -286,8 +287,9 @@ def test_a_slow_answer_gets_success_at_once_and_then_arrives_through_the_api(wx)
     conv = wx.conversation_of(who)
     assert wx.rows("select delivery from wechat_inbound where conversation_id=:c", c=conv) == [("custom",)]
     assert wx.rows("select status from wechat_inbound where conversation_id=:c", c=conv) == [("answered",)]
-    sent = wait_until(lambda: wx.rows("select status, source, attempts from wechat_outbox where conversation_id=:c", c=conv)
-                      if wx.rows("select status from wechat_outbox where conversation_id=:c and status='sent'", c=conv) else None)
+    sent = wait_until(
+        lambda: wx.rows("select status, source, attempts from wechat_outbox where conversation_id=:c", c=conv)
+        if wx.rows("select status from wechat_outbox where conversation_id=:c and status='sent'", c=conv) else None)
     assert sent == [("sent", "bot", 1)]
 
 
@@ -355,7 +357,8 @@ XXE = """<?xml version="1.0"?>
 <xml><ToUserName>gh_0123456789ab</ToUserName><FromUserName>{who}</FromUserName>
 <CreateTime>1732418400</CreateTime><MsgType>text</MsgType><Content>&xxe;</Content><MsgId>1</MsgId></xml>"""
 LAUGHS = """<?xml version="1.0"?>
-<!DOCTYPE xml [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>
+<!DOCTYPE xml [<!ENTITY a "lol">
+<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>
 <xml><ToUserName>gh</ToUserName><FromUserName>{who}</FromUserName><CreateTime>1</CreateTime>
 <MsgType>text</MsgType><Content>&c;</Content><MsgId>2</MsgId></xml>"""
 
@@ -408,7 +411,8 @@ def test_an_agent_reply_reaches_the_customer_through_the_api(wx):
     assert wx.say(who, "还在吗") == "success"
     assert len(wx.bot.turns_of(conv)) == turns
     tokens_before = len(wx.api.token_requests)
-    response = wx.agent("POST", f"/api/conversations/{conv}/agent-messages", json={"text": "您好，我是客服小李，马上为您查询。"})
+    response = wx.agent("POST", f"/api/conversations/{conv}/agent-messages",
+                        json={"text": "您好，我是客服小李，马上为您查询。"})
     assert response.status_code == 200
     assert wx.api.wait_for(who) == ["您好，我是客服小李，马上为您查询。"]
     wx.agent("POST", f"/api/conversations/{conv}/agent-messages", json={"text": "请稍等两分钟。"})

@@ -66,7 +66,8 @@ def test_readers_parse_each_format(tmp_path):
     assert read_csv(tmp_path / "bq.csv") == [("借款 能取消吗", "取消借款", 1.0), ("还款日", "怎么还款", 0.0)]
 
     (tmp_path / "atec.csv").write_bytes("\ufeff1\t\ufeff花唄怎麼還\t花呗如何还款\t1\r\n2\t借呗\t花呗\t0\r\n".encode())
-    assert read_tsv(tmp_path / "atec.csv", cols=(1, 2, 3)) == [("花呗怎么还", "花呗如何还款", 1.0), ("借呗", "花呗", 0.0)]
+    assert read_tsv(tmp_path / "atec.csv", cols=(1, 2, 3)) == [
+        ("花呗怎么还", "花呗如何还款", 1.0), ("借呗", "花呗", 0.0)]
 
     (tmp_path / "paws.tsv").write_text("id\tsentence1\tsentence2\tlabel\n7\t甲\t乙\t1\n", encoding="utf-8")
     assert read_tsv(tmp_path / "paws.tsv", cols=(1, 2, 3), header=True) == [("甲", "乙", 1.0)]

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import tempfile
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from config.settings import KB_CATEGORIES
@@ -68,7 +69,7 @@ def test_arbitrary_bytes_never_raise_anything_but_interchange_error(suffix, data
 FIELD_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                      min_size=1, max_size=40)
 TIMESTAMP = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                         timezones=st.just(timezone.utc))
+                         timezones=st.just(UTC))
 
 
 @st.composite

@@ -145,7 +145,8 @@ def test_idle_connections_expire(monkeypatch):
     (ok(b'{"text": "not a list"}'), "unreadable reply", 1),
     # no full answer: the connection is dropped
     (None, "ConnectionClosed", 2),  # hung up without answering
-    (HangUp(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n[]"), "without sending complete message body", 2),  # cut short
+    # cut short
+    (HangUp(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n[]"), "without sending complete message body", 2),
     (b"SSH-2.0-OpenSSH\r\n\r\n", "illegal status line", 2),
 ])
 def test_failures_are_rasa_unavailable(reply, why, connections):

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -50,9 +50,9 @@ def test_default_business_hours_are_nine_to_nine_shanghai_time(levels, at, open_
 
 def test_business_hours_are_judged_in_shanghai_time_whatever_the_input_zone(levels):
     # 00:30 UTC is 08:30 in Shanghai (closed); 01:00 UTC is 09:00 (open); 13:00 UTC is 21:00.
-    assert levels.in_business_hours(datetime(2026, 11, 24, 0, 30, tzinfo=timezone.utc)) is False
-    assert levels.in_business_hours(datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)) is True
-    assert levels.in_business_hours(datetime(2026, 11, 24, 13, 0, tzinfo=timezone.utc)) is False
+    assert levels.in_business_hours(datetime(2026, 11, 24, 0, 30, tzinfo=UTC)) is False
+    assert levels.in_business_hours(datetime(2026, 11, 24, 1, 0, tzinfo=UTC)) is True
+    assert levels.in_business_hours(datetime(2026, 11, 24, 13, 0, tzinfo=UTC)) is False
     new_york = ZoneInfo("America/New_York")  # 2026-11-24 08:00 in New York = 21:00 in Shanghai
     assert levels.in_business_hours(datetime(2026, 11, 24, 8, 0, tzinfo=new_york)) is False
     assert levels.in_business_hours(datetime(2026, 11, 24, 7, 59, tzinfo=new_york)) is True
@@ -114,10 +114,10 @@ def test_next_opening_with_a_single_business_day_a_week(tmp_path):
 
 
 def test_next_opening_of_a_utc_time_is_the_same_instant_as_shanghai_opening(levels):
-    at = datetime(2026, 11, 24, 13, 30, tzinfo=timezone.utc)  # 21:30 Shanghai
+    at = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)  # 21:30 Shanghai
     opening = levels.next_opening(at)
     assert opening == sh(25, 9, 0)
-    assert opening == datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
+    assert opening == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 
 # ---- first response --------------------------------------------------------------------------
