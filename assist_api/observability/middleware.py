@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import time
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from common.observability import metrics
 from common.observability.context import CONVERSATION_ID, HEADER, REQUEST_ID, accept_or_new
 
@@ -15,11 +17,11 @@ QUIET = ("/metrics", "/health")
 
 
 class RequestObserver:
-    def __init__(self, app, service: str = "gateway") -> None:
+    def __init__(self, app: ASGIApp, service: str = "gateway") -> None:
         self.app = app
         self.service = service
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         incoming = next((v.decode("latin-1") for k, v in scope.get("headers", [])
@@ -30,7 +32,7 @@ class RequestObserver:
         status = 500
         started = time.perf_counter()
 
-        async def send_with_id(message):
+        async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import get_settings
 from db.engine import session_factory
@@ -21,7 +22,7 @@ app = typer.Typer(help="Supervisor reports and demo data.", no_args_is_help=True
 DB = typer.Option("--db", help="Database URL (default: the project's database).")
 
 
-def _sessions(db: str | None):
+def _sessions(db: str | None) -> sessionmaker[Session]:
     url = db or get_settings().database_url
     upgrade(url)
     return session_factory(url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ CLARIFY_TEXT = "您是不是想问："
 NO_ANSWER_TEXT = "抱歉，这个问题我暂时没有找到准确的答案。"
 
 
-def _pick(rng: random.Random, weighted) -> Any:
+def _pick(rng: random.Random, weighted: Sequence[tuple[Any, float]]) -> Any:
     values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights)[0]
 
@@ -155,7 +156,8 @@ def generate(sessions: sessionmaker[Session], period: Period, conversations: int
     return {k: len(v) for k, v in rows.items()}
 
 
-def _handoff(rng, rows, cid, channel, customer, category, reason, at, now) -> None:
+def _handoff(rng: random.Random, rows: dict[str, list[dict[str, Any]]], cid: str, channel: str, customer: str,
+             category: str, reason: str, at: datetime, now: datetime) -> None:
     priority = "urgent" if reason == "urgent" else (
         "high" if reason in ("complaint", "emotion") and rng.random() < 0.6 else
         "high" if rng.random() < 0.15 else "normal")
@@ -169,7 +171,9 @@ def _handoff(rng, rows, cid, channel, customer, category, reason, at, now) -> No
     events = [(None, "queued", at), ("queued", "assigned", at + wait * 0.8)]
     status = "assigned"
     resolved_at: datetime | None = None
+    first_response_at: datetime | None = None  # not answered yet when the reply lies after now
     if reply_at <= now:
+        first_response_at = reply_at
         events.append(("assigned", "in_progress", reply_at))
         status = "in_progress"
         work = timedelta(minutes=rng.lognormvariate(3.6, 1.0))
@@ -184,8 +188,6 @@ def _handoff(rng, rows, cid, channel, customer, category, reason, at, now) -> No
             if rng.random() < 0.9:
                 events.append(("resolved", "closed", resolved_at + timedelta(minutes=2)))
                 status = "closed"
-    else:
-        reply_at = None
     rows["handoff"].append({
         "conversation_id": cid, "channel": channel, "customer_id": customer,
         "customer_profile": {"demo": "true"}, "created_at": at, "updated_at": at, "reason": reason,
@@ -194,7 +196,8 @@ def _handoff(rng, rows, cid, channel, customer, category, reason, at, now) -> No
                            "priority": {"label": priority, "confidence": 0.8},
                            "is_complaint": reason == "complaint"},
         "priority": priority, "first_response_due": due, "resolution_due": resolution_due,
-        "first_response_at": reply_at, "transcript": [], "owner": "demo-agent" if reply_at else None,
+        "first_response_at": first_response_at, "transcript": [],
+        "owner": "demo-agent" if first_response_at else None,
         "status": status})
     for frm, to, when in events:
         rows["event"].append({"cid": cid, "from_status": frm, "to_status": to, "actor": "demo-agent",

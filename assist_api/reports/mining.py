@@ -43,7 +43,8 @@ def cluster_labels(vectors: np.ndarray, distance_threshold: float) -> np.ndarray
 
     model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
                                     distance_threshold=distance_threshold)
-    return model.fit_predict(vectors)
+    labels: np.ndarray = model.fit_predict(vectors)
+    return labels
 
 
 def mine(questions: Sequence[Question], encoder: TextEncoder, distance_threshold: float = 0.5,
@@ -71,7 +72,8 @@ def mine(questions: Sequence[Question], encoder: TextEncoder, distance_threshold
     return out
 
 
-def _describe(rank, volume, members, questions, vectors, max_similar, categorise) -> dict[str, Any]:
+def _describe(rank: int, volume: int, members: list[int], questions: Sequence[Question], vectors: np.ndarray,
+              max_similar: int, categorise: Callable[[str], str] | None) -> dict[str, Any]:
     vecs = vectors[members]
     sims = vecs @ vecs.T
     medoid = members[int(np.argmax(sims.mean(axis=1)))]

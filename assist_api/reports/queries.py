@@ -51,7 +51,7 @@ class ConversationFact:
     csat: int | None
 
 
-def _utc(value):
+def _utc(value: datetime | str | None) -> datetime | None:
     """Aggregates and window functions lose the column type: SQLite hands back text."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

@@ -27,7 +27,8 @@ def unanswered_clusters(sessions: sessionmaker[Session], settings: Settings, cla
     categorise = None
     if classifier is not None:
         def categorise(text: str) -> str:
-            return classifier.classify(text)["category"]["label"]
+            label: str = classifier.classify(text)["category"]["label"]
+            return label
     return mine(from_unanswered(items), encoder, settings.mining_distance_threshold,
                 settings.mining_min_cluster_size, limit, categorise=categorise)
 

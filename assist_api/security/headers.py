@@ -17,6 +17,8 @@ The OpenAPI pages (/docs, /redoc) keep FastAPI's defaults (they load Swagger UI 
 
 from __future__ import annotations
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
             "base-uri 'none'; form-action 'self'")
@@ -36,16 +38,16 @@ def headers_for(path: str) -> list[tuple[bytes, bytes]]:
 
 
 class SecurityHeaders:
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         extra = headers_for(scope.get("path", ""))
         names = {name for name, _ in extra}
 
-        async def send_with_headers(message):
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
                 message["headers"] = kept + extra

@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,7 +30,7 @@ class TokenBucketLimiter:
     tokens a second. Least recently used keys beyond `max_keys` are forgotten (a forgotten key
     starts again with a full bucket, which only errs on the generous side)."""
 
-    def __init__(self, max_keys: int = 100_000, clock=time.monotonic) -> None:
+    def __init__(self, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, stamp)
         self._lock = threading.Lock()
         self._max_keys = max_keys
