@@ -117,7 +117,7 @@ def start_cluster(var: Path, replicas: int = 2, extra_env: dict[str, str] | None
             if part is not None:
                 try:
                     part.stop()
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - cleaning up after a failed start: stop every part, then re-raise
                     pass
         raise
     return Cluster(replicas, var, postgres, redis, balancer, supervisor, database_url, token, ports)

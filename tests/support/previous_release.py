@@ -42,7 +42,9 @@ def j(value) -> str:
 
 
 def insert_previous_release_rows(url: str) -> None:
-    t = lambda h: ts(url, h)  # noqa: E731
+    def t(hour: int) -> str:
+        return ts(url, hour)
+
     entry = {"question": "宽带老是掉线怎么办", "similar_questions": ["宽带断线", "网速断断续续"],
              "answer": "请先**重启光猫**，再检查网线。", "category": "broadband", "tags": ["宽带", "掉线"],
              "channels": {"wechat": "请重启光猫后再试。"}}
