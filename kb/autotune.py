@@ -16,16 +16,10 @@ what the current calibration was fitted on, `still_fits`) unless a labelled cali
 2. **The general calibration's models** (kb/general_calibration.py: ranker, confidence,
    clarify), fitted across many KBs, are kept; fitted on pseudo-queries alone they were
    unstable from KB to KB.
-3. **The scope model** (kb.search.scope), fitted on the same pseudo-queries: in scope
-   against out of scope, from the clarify model's plausibility and how much nearer the query
-   is to the KB's nearest question than to the nearest line of the out-of-scope pool (the
-   shipped pool plus other industries' ordinary service questions, less the lines within
-   reach of one of the KB's questions: those the KB answers). A pool line searched as a
-   pseudo-query is compared with the rest of the pool, never with itself.
-4. **Thresholds from the pseudo-queries** (kb.tuning.fit): the answer threshold is the
+3. **Thresholds from the pseudo-queries** (kb.tuning.fit): the answer threshold is the
    general one unless pseudo-queries answered at it are too often wrong (a KB of
-   near-duplicate entries), the clarify threshold (on the scope model's output) the lowest
-   that hands off the target share of the out-of-scope mix `OOS_MIX`.
+   near-duplicate entries), the clarify threshold the lowest that hands off the target share
+   of the out-of-scope mix `OOS_MIX`.
 
 The result is saved with the index, so every replica that loads the index uses it.
 """
@@ -34,16 +28,15 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
 from kb.evaluation import EvalQuery
 from kb.search.calibration import Calibrator
 from kb.search.engine import SearchEngine, configured_calibrator
-from kb.search.scope import OUT_OF_SCOPE_FILE, PoolNeighbours, pool_neighbours, read_pool
-from kb.text.query_focus import focus
 
-OUT_OF_SCOPE_POOL = OUT_OF_SCOPE_FILE
+OUT_OF_SCOPE_POOL = Path(__file__).resolve().parent / "calibration_data" / "out_of_scope.txt"
 SEED = 0
 HELD_OUT_ENTRY_SHARE = 0.15  # whole entries left out of the probe index: same-domain out-of-scope
 MAX_IN_SCOPE = 1500  # pseudo-queries at most (large KBs are sampled), so a build stays fast
@@ -88,18 +81,9 @@ def _keyboard_noise(text: str, rng: random.Random) -> str:
 
 
 def out_of_scope_pool() -> list[str]:
-    """The pool searched as out-of-scope pseudo-queries (kb.search.scope compares queries with
-    a larger one, which adds other industries' ordinary service questions)."""
-    return read_pool(OUT_OF_SCOPE_POOL)
-
-
-def _pool_similarities(engine: SearchEngine, queries: Sequence[EvalQuery], pool: PoolNeighbours | None) -> list[float]:
-    """Each query's cosine with the nearest pool line other than itself (kb.search.scope)."""
-    dense = engine.dense()
-    if pool is None or dense is None:
-        return [0.0] * len(queries)
-    texts = [focus(q.query) for q in queries]
-    return pool.nearest_many(dense.encoder.encode(texts), [q.query for q in queries])
+    if not OUT_OF_SCOPE_POOL.is_file():
+        return []
+    return [line.strip() for line in OUT_OF_SCOPE_POOL.read_text("utf-8").splitlines() if line.strip()]
 
 
 def probe_material(entries: Sequence[Any], seed: int = SEED,
@@ -146,24 +130,13 @@ def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | N
     if len(entries) < MIN_ENTRIES:
         return None
     per_query = []
-    pool_similarities: list[float] = []
-    pool: PoolNeighbours | None = None
-    answered: set[str] = set()
     rounds = 0
     while rounds < MAX_ROUNDS:
         probe, queries = probe_material(entries, seed=SEED + rounds, with_pool=rounds == 0)
         if sum(1 for q in queries if q.expected_id) < 5:
             break
         engine = SearchEngine.build(probe, settings, calibrator=Calibrator())
-        dense = engine.dense()
-        if dense is not None:
-            # Pool lines some entry answers are not out of scope here; each probe holds most
-            # entries, other ones each round.
-            pool = pool or pool_neighbours(dense.encoder)
-            answered |= pool.answered_by(dense.index.search)
-            queries = [q for q in queries if not (q.style == "oos_pool" and q.query in answered)]
         per_query += collect(engine, queries)
-        pool_similarities += _pool_similarities(engine, queries, pool.without(answered) if pool else None)
         rounds += 1
         if sum(1 for q, _, _ in per_query if q.expected_id) >= TARGET_PSEUDO_QUERIES:
             break
@@ -184,9 +157,7 @@ def self_calibrate(entries: Sequence[Any], settings: Settings) -> Calibrator | N
                      # pool), a third about the KB's own domain (entries left out of the probe).
                      oos_mix=OOS_MIX,
                      clarify_at_oos_target=True, confidence_model=confidence, answer_floor=floor,
-                     clarify_model=clarify_model,
-                     pool_similarities=pool_similarities if pool is not None else None)
-    calibrator.scope_excluded = sorted(answered)
+                     clarify_model=clarify_model)
     styles = sorted({q.style or "" for q, _, _ in per_query})
     calibrator.provenance.update(
         pseudo_queries={s: sum(1 for q, _, _ in per_query if q.style == s) for s in styles},

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,7 +33,6 @@ import numpy as np
 from kb.evaluation import EvalQuery
 from kb.search.calibration import BUTTON_FEATURES, RANK_FEATURES, Calibrator, LinearModel, Thresholds, button_features
 from kb.search.engine import SearchEngine
-from kb.search.scope import SCOPE_FEATURES, kb_similarity, scope_row
 
 CANDIDATES_PER_QUERY = 10
 FOLDS = 5
@@ -81,8 +80,7 @@ def collect(engine: SearchEngine, queries: list[EvalQuery], progress: Callable[[
 def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, source: str,
         ranker: LinearModel | None = None, oos_mix: dict[str, float] | None = None,
         clarify_at_oos_target: bool = False, confidence_model: LinearModel | None = None,
-        answer_floor: float | None = None, clarify_model: LinearModel | None = None,
-        pool_similarities: Sequence[float] | None = None) -> Calibrator:
+        answer_floor: float | None = None, clarify_model: LinearModel | None = None) -> Calibrator:
     """The ranker, confidence model and thresholds from collected candidates (see `tune`).
     With `clarify_at_oos_target`, the clarify threshold is the lowest that still hands off the
     target share of out-of-scope queries, whatever the in-scope queries below it: for
@@ -92,10 +90,7 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
     threshold the lowest that meets the out-of-scope target.
     `oos_mix` ({style: share}) makes the out-of-scope recall target a weighted share, each
     style counting for its share whatever its number of queries (styles not in it count
-    for nothing); without it every out-of-scope query counts alike, with the Wilson bound.
-    With `pool_similarities` (each query's cosine with the nearest line of the out-of-scope
-    pool, kb.search.scope), a scope model is fitted on the same queries (in scope against out
-    of scope, weighted like the target) and the clarify threshold applies to its output."""
+    for nothing); without it every out-of-scope query counts alike, with the Wilson bound."""
     names = sorted({name for _, rows, _ in per_query for row in rows for name in row})
 
     folds = query_folds(len(per_query))
@@ -173,11 +168,6 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
                      calibrator.plausibility(button_row, confs, [p for p, _, _ in ranked])))
 
     weights = _oos_weights([q for q, _, _ in per_query], oos_mix) if oos_mix else None
-    if pool_similarities is not None:
-        calibrator.scope_model = _fit_scope(per_query, tops, pool_similarities, weights)
-        tops = [(conf, top1, top3, oos, calibrator.clarify_signal(plausible, kb_similarity(feats), pool))
-                for (conf, top1, top3, oos, plausible), (_, feats, _), pool
-                in zip(tops, per_query, pool_similarities, strict=True)]
     if answer_floor is not None:
         answer = _answer_threshold([t for t, ok in zip(tops, clear, strict=True) if ok and t[0] >= answer_floor],
                                    target_precision)
@@ -200,24 +190,6 @@ def fit(per_query: Labelled, target_precision: float, target_oos_recall: float, 
         "tuned_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return calibrator
-
-
-def _fit_scope(per_query: Labelled, tops: list[Top], pool_similarities: Sequence[float],
-               oos_weights: list[float] | None) -> LinearModel | None:
-    """The scope model: in scope (a pseudo-query with an answer) against out of scope, the
-    two sides weighing alike, the out-of-scope side weighted like the threshold's target."""
-    in_scope = [not oos for *_, oos, _ in tops]
-    n_in = sum(in_scope)
-    if not n_in or n_in == len(tops):
-        return None
-    oos_total = sum(w for w, inside in zip(oos_weights, in_scope, strict=True) if not inside) if oos_weights else 0.0
-    weights = [1.0 / n_in if inside else
-               (oos_weights[i] / oos_total if oos_weights and oos_total else 1.0 / (len(tops) - n_in))
-               for i, inside in enumerate(in_scope)]
-    rows = [scope_row(plausible, kb_similarity(feats), pool)
-            for (*_, plausible), (_, feats, _), pool in zip(tops, per_query, pool_similarities, strict=True)]
-    scale = len(tops) / 2.0  # weights sum to 2; back to the number of queries for the regulariser
-    return LinearModel.fit(SCOPE_FEATURES, rows, [int(x) for x in in_scope], sample_weight=[w * scale for w in weights])
 
 
 def _tops_under(scratch: Calibrator, features: list[list[dict[str, float]]], labels: list[list[int]],

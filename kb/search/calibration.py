@@ -22,8 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from kb.search.scope import scope_row
-
 RANK_FEATURES = ("rank_p", "rank_gap")
 
 
@@ -71,8 +69,7 @@ class LinearModel:
 
     @classmethod
     def fit(cls, feature_names: Sequence[str], rows: Sequence[dict[str, float]], labels: Sequence[int],
-            class_weight: str | None = None, c: float = 1.0,
-            sample_weight: Sequence[float] | None = None) -> LinearModel:
+            class_weight: str | None = None, c: float = 1.0) -> LinearModel:
         """Logistic regression on standardised features (so `c` regularises every feature
         alike), folded back into weights on the raw features."""
         from sklearn.linear_model import LogisticRegression
@@ -84,8 +81,7 @@ class LinearModel:
         mean = x.mean(axis=0)
         scale = x.std(axis=0)
         scale[scale == 0] = 1.0
-        model = LogisticRegression(C=c, max_iter=5000, class_weight=class_weight).fit(
-            (x - mean) / scale, y, sample_weight=None if sample_weight is None else np.asarray(sample_weight, float))
+        model = LogisticRegression(C=c, max_iter=5000, class_weight=class_weight).fit((x - mean) / scale, y)
         weights = model.coef_[0] / scale
         bias = float(model.intercept_[0] - np.dot(weights, mean))
         return cls(list(feature_names), weights.tolist(), bias)
@@ -120,12 +116,6 @@ class Calibrator:
     # P(the right entry is among the buttons): what a clarify needs. Two near-equal candidates
     # ("经常掉线": broadband or calls?) make the top one's confidence low but this high.
     clarify_model: LinearModel | None = None
-    # P(the query is about this KB at all), from the clarify signal and how much nearer the
-    # query is to the KB than to the shipped out-of-scope pool (kb.search.scope); fitted per
-    # KB by kb.autotune. When present, the clarify threshold applies to it.
-    scope_model: LinearModel | None = None
-    # Pool lines this KB answers (so they are not out of scope for it): left out of the pool.
-    scope_excluded: list[str] = field(default_factory=list)
 
     def rank(self, candidates_features: list[dict[str, float]]) -> list[float]:
         """Adds `rank_p` and `rank_gap` to each feature dict; returns the rank probabilities."""
@@ -147,13 +137,6 @@ class Calibrator:
             return confidences[0] if confidences else 0.0
         return self.clarify_model.predict(button_features(top, confidences, rank_probabilities))
 
-    def clarify_signal(self, plausibility: float, kb_similarity: float, pool_similarity: float | None) -> float:
-        """What the clarify threshold applies to: the scope model's output when this KB has
-        one (and the pool similarity is known), else the plausibility."""
-        if self.scope_model is None or pool_similarity is None:
-            return plausibility
-        return self.scope_model.predict(scope_row(plausibility, kb_similarity, pool_similarity))
-
     # ---- persistence ---------------------------------------------------------------------
     @classmethod
     def load(cls, path: Path) -> Calibrator:
@@ -166,8 +149,6 @@ class Calibrator:
             thresholds=Thresholds(**data["thresholds"]),
             provenance=data.get("provenance", {}),
             clarify_model=LinearModel.from_json(data["clarify"]) if data.get("clarify") else None,
-            scope_model=LinearModel.from_json(data["scope"]) if data.get("scope") else None,
-            scope_excluded=list(data.get("scope_excluded", [])),
         )
 
     def save(self, path: Path) -> None:
@@ -175,8 +156,6 @@ class Calibrator:
             "ranker": self.ranker.to_json(),
             "confidence": self.confidence_model.to_json(),
             "clarify": self.clarify_model.to_json() if self.clarify_model else None,
-            "scope": self.scope_model.to_json() if self.scope_model else None,
-            "scope_excluded": self.scope_excluded,
             "thresholds": {"answer": self.thresholds.answer, "clarify": self.thresholds.clarify,
                            "margin": self.thresholds.margin},
             "provenance": self.provenance,

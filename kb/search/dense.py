@@ -84,7 +84,7 @@ class DenseRetriever:
         ).astype(np.int64)
 
     # ---- search --------------------------------------------------------------------------
-    def query_vector(self, query: str) -> np.ndarray:
+    def _query_vector(self, query: str) -> np.ndarray:
         # search() and rescore() of one query share the encoding.
         vector = self._query_cache.get(query)
         if vector is None:
@@ -97,7 +97,7 @@ class DenseRetriever:
     def search(self, query: str, limit: int) -> dict[int, EntryScore]:
         if self.index.size == 0:
             return {}
-        q = self.query_vector(query)
+        q = self._query_vector(query)
         if not q.any():
             return {}
         _, ids = self.index.search(q[None, :], limit * self.docs_per_entry)
@@ -116,7 +116,7 @@ class DenseRetriever:
         """This retriever's view of entries another retriever proposed."""
         if not entry_indices or self.index.size == 0:
             return {}
-        return self._scores(self.query_vector(query), entry_indices)
+        return self._scores(self._query_vector(query), entry_indices)
 
     def _scores(self, q: np.ndarray, entries: list[int]) -> dict[int, EntryScore]:
         """Features of each entry from all of its questions' vectors: the best match (the

@@ -19,7 +19,6 @@ from kb.search.encoder import load_encoder, model_fingerprint
 from kb.search.fusion import Candidate, fuse
 from kb.search.lexical import LexicalRetriever
 from kb.search.retriever import Retriever
-from kb.search.scope import PoolNeighbours, kb_similarity, pool_neighbours
 from kb.search.vector_index import HnswParams
 from kb.text.query_focus import focus
 
@@ -139,7 +138,6 @@ class SearchEngine:
         self.entries = entries
         self.calibrator = calibrator
         self.revision = revision
-        self._pool: PoolNeighbours | None = None
         self.thresholds = Thresholds(
             margin=settings.answer_margin if settings.answer_margin is not None
             else calibrator.thresholds.margin,
@@ -198,20 +196,6 @@ class SearchEngine:
         return cls(settings, retrievers, entries, calibrator, revision)
 
     # ---- search --------------------------------------------------------------------------
-    def dense(self) -> DenseRetriever | None:
-        return next((r for r in self.retrievers if isinstance(r, DenseRetriever)), None)
-
-    def pool_similarity(self, query: str) -> float | None:
-        """The query's cosine with the nearest line of the out-of-scope pool (kb.search.scope),
-        when this KB's calibration has a scope model and search has a dense half."""
-        dense = self.dense()
-        if self.calibrator.scope_model is None or dense is None:
-            return None
-        if self._pool is None:
-            self._pool = pool_neighbours(dense.encoder, set(self.calibrator.scope_excluded))
-        # The dense half has just encoded the same focused query: the vector comes from its cache.
-        return self._pool.nearest(dense.query_vector(focus(query)))
-
     def candidates(self, query: str, limit: int) -> list[Candidate]:
         # Greetings, phone / order numbers and 急 tails say nothing about which entry answers.
         query = focus(query)
@@ -251,18 +235,12 @@ class SearchEngine:
         hits.sort(key=lambda h: (-h.score, h.id))
         # The top-ranked hit is what would be answered; any other candidate nearly as
         # confident makes it a clarify. Decided before trimming, so top_k never changes it.
-        # The clarify threshold applies to the plausibility of the buttons, or with a scope
-        # model to P(the query is about this KB), which also weighs the out-of-scope pool.
-        clarify_signal = self.calibrator.clarify_signal(
-            self.calibrator.plausibility(hits[0].features, [h.confidence for h in hits[:3]],
-                                         [h.score for h in hits[:3]]),
-            kb_similarity([c.features for c in candidates]), self.pool_similarity(query),
-        ) if hits else None
         decision = decide(
             hits[0].confidence if hits else None,
             self.thresholds,
             max((h.confidence for h in hits[1:]), default=None),
-            clarify_signal,
+            self.calibrator.plausibility(hits[0].features, [h.confidence for h in hits[:3]],
+                                         [h.score for h in hits[:3]]) if hits else None,
         )
         hits = hits[:top_k]
         took = (time.perf_counter() - started) * 1000
