@@ -1,7 +1,8 @@
 """Replay of simulated agents on the conversation-context suggestion set: does the ranker learn?
 
 For each `replay` case the cold ranker shows its top 3 for the conversation; the simulated agent
-inserts the best-placed acceptable suggestion (sent unchanged, or edited a little), or ignores
+inserts the best acceptable suggestion shown (acceptable lists are ordered best first; sent
+unchanged, or edited a little), or ignores
 them all and finds an acceptable template in the library (recorded as an accepted item that was
 not shown). The conversations and handoffs go into a temporary SQLite database and the events
 through FeedbackService, as the console's events API stores them; `python -m assist_api.assist
@@ -134,7 +135,8 @@ def simulate(bench: Bench, suggester: Suggester, cases: list[dict[str, Any]], se
         shown = bench.suggest(suggester, case)
         impression = uuid.uuid4().hex
         acceptable = [f"template:{t}" for t in case["acceptable"]]
-        picked = next((key for key in shown if key in acceptable), None)
+        # Of the acceptable replies shown, the agent takes the best (the labeller lists it first).
+        picked = next((key for key in acceptable if key in shown), None)
         events = [_event(impression, key, rank, SuggestionAction.shown) for rank, key in enumerate(shown, 1)]
         if picked is not None:
             tally["inserted_shown"] += 1

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from assist_api.assist.config import AssistConfig
-from assist_api.assist.context import ConversationContext, from_text, read_context
+from assist_api.assist.context import ConversationContext, Turn, from_text, read_context
 from assist_api.assist.ranker import CONFIRMED, Candidate, RankerFile, RankerModel, Situation, cold_model, hashed
 from assist_api.assist.templates import VARIABLES, ReplyTemplate
 from kb.search.decision import Decision
@@ -100,25 +100,26 @@ class Suggester:
         self._fingerprint = fingerprint
         return self._vectorizer
 
-    def _similarity(self, text: str) -> np.ndarray:
-        if not self._templates or not text.strip():
-            return np.zeros(len(self._templates))
+    def _similarities(self, texts: Sequence[str]) -> np.ndarray:
+        """Similarity of every template to each text (one row per text), in one transform."""
+        out = np.zeros((len(texts), len(self._templates)))
+        if not self._templates or not texts:
+            return out
         assert self._vectorizer is not None
-        return (self._matrix @ self._vectorizer.transform([text]).T).toarray().ravel()
-
-    def _sent_from(self, text: str) -> tuple[str, str] | None:
-        """The template an agent message was sent from (inserted, perhaps edited a little)."""
-        similarity = self._similarity(text)
-        if not len(similarity):
-            return None
-        best = int(np.argmax(similarity))
-        if similarity[best] < SENT_FROM_TEMPLATE:
-            return None
-        return f"template:{self._templates[best].id}", self._templates[best].stage
+        return (self._vectorizer.transform(list(texts)) @ self._matrix.T).toarray()
 
     def read(self, turns: Iterable[Any], templates: list[ReplyTemplate]) -> ConversationContext:
+        """The conversation's context; an agent message this close to a template was sent from it
+        (inserted, perhaps edited a little)."""
         self._index(templates)
-        return read_context(turns, self._sent_from)
+        items = [Turn.of(t) for t in turns]
+        agent_texts = [t.text for t in items if t.sender == "agent" and t.text.strip()]
+        sent: dict[str, tuple[str, str]] = {}
+        for text, row in zip(agent_texts, self._similarities(agent_texts), strict=True):
+            best = int(np.argmax(row)) if len(row) else -1
+            if best >= 0 and row[best] >= SENT_FROM_TEMPLATE:
+                sent[text] = (f"template:{self._templates[best].id}", self._templates[best].stage)
+        return read_context(items, sent.get)
 
     def rank(
         self,
@@ -143,15 +144,13 @@ class Suggester:
             templates_used=frozenset(context.agent_templates),
             context_vector=hashed(normalize(query)) if query else None,
         )
-        sim_latest_all = self._similarity(context.latest_customer)
-        sim_recent_all = self._similarity(query)
+        last_agent = next((t.text for t in reversed(context.turns) if t.sender == "agent"), "")
+        sim_latest_all, sim_recent_all, sim_agent_all = self._similarities([context.latest_customer, query, last_agent])
         keep = [i for i, t in enumerate(self._templates)
                 if channel in t.channels and not (t.stage == "opening" and context.greeted)]
         candidates = [Candidate(f"template:{self._templates[i].id}", self._templates[i].stage,
                                 tuple(self._templates[i].categories)) for i in keep]
         texts = [self._templates[i].text for i in keep]
-        last_agent = next((t.text for t in reversed(context.turns) if t.sender == "agent"), "")
-        sim_agent_all = self._similarity(last_agent)
         sim_latest, sim_recent, sim_agent = sim_latest_all[keep], sim_recent_all[keep], sim_agent_all[keep]
         for hit, answers in self._kb_hits(context, phase, engine):
             candidates.append(Candidate(f"kb:{hit.id}", "solution", (hit.category,), hit.confidence, answers))
