@@ -26,7 +26,7 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self._timeout_s = timeout_s
 
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # narrower than requests: no files or hooks
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # str only; requests also takes bytes
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout_s
         return super().request(method, url, **kwargs)
