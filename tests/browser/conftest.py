@@ -51,7 +51,9 @@ class BrowserStack:
         return self.api.request(method, path, headers={"Authorization": f"Bearer {self.agent_key}"}, **kwargs)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API runs an event loop in the main thread while it is open;
+# closing it after the browser tests keeps later tests free to call asyncio.run.
+@pytest.fixture(scope="package")
 def browser():
     try:
         from playwright.sync_api import sync_playwright
@@ -66,7 +68,7 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live(browser, tmp_path_factory):
     from stack.local import start_local_stack
     from stack.rasa_model import rasa_bin
