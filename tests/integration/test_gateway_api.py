@@ -21,7 +21,7 @@ from db.migrate import upgrade
 from tests.support.gateway import WEB, customer, open_gateway
 
 APOLOGY_BUTTON = [{"title": "转人工", "payload": "/request_human"}]
-SH = ZoneInfo("Asia/Shanghai")
+SH = ZoneInfo(Settings().business_timezone)  # the service's zone, as the code under test uses
 
 
 @pytest.fixture(scope="module")
@@ -474,7 +474,7 @@ def test_api_key_plaintext_is_nowhere_in_the_sqlite_files(gw):
 
 def test_outside_business_hours_the_customer_is_promised_a_callback_time(service_clock, tmp_path):
     """Handoff outside service hours: the message is taken and a contact time promised."""
-    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).weekday()
+    tomorrow = (datetime.now(SH) + timedelta(days=1)).weekday()
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'h.sqlite3'}", var_dir=tmp_path / "var",
                         rasa_url="http://127.0.0.1:9", business_days=(tomorrow,))
     with TestClient(create_app(settings)) as client:

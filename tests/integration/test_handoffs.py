@@ -189,7 +189,7 @@ def test_creating_for_an_unknown_conversation_fails_and_stores_nothing(svc):
 
 
 def test_outside_business_hours_the_deadline_counts_from_the_next_opening(service_clock, db_url, tmp_path):
-    tz = ZoneInfo("Asia/Shanghai")
+    tz = ZoneInfo(Settings().business_timezone)  # the service's zone, as the code under test uses
     today = datetime.now(tz).date()
     business_day = today + timedelta(days=3)  # the only business day: still 3 days ahead if midnight passes
     svc = build(db_url, tmp_path, business_open="09:00", business_close="21:00",

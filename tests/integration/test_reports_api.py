@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -188,7 +189,7 @@ def test_the_default_range_ends_on_the_services_today(service_clock, api):
     that is UTC's tomorrow, and today's conversations must be inside the default range."""
     from datetime import timedelta
 
-    shanghai_today = (service_clock + timedelta(hours=8)).date()
+    shanghai_today = service_clock.astimezone(ZoneInfo(Settings().business_timezone)).date()
     r = _as(api, "supervisor", "GET", "/api/reports/range")
     assert r.status_code == 200, r.text
     body = r.json()
