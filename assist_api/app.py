@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from assist_api import db_unavailable
+from assist_api import db_unavailable, handoff_errors
 from assist_api.assist.classifier import ensure_trained
 from assist_api.assist.config import load_config
 from assist_api.assist.cues import analyse
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_route.router)  # Prometheus
     ui.mount_static(app)
     db_unavailable.install(app)  # database away: 503 + Retry-After, not 500
+    handoff_errors.install(app)  # unknown case 404, refused transition 409, refused feedback 422
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body_bytes)  # 413 over the limit
     app.add_middleware(
         CORSMiddleware, allow_origins=list(settings.widget_allowed_origins), allow_methods=["GET", "POST"],

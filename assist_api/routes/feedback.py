@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from assist_api.assist.feedback_service import EventIn, InvalidFeedback
+from assist_api.assist.feedback_service import EventIn
 from assist_api.auth.keys import Role
 from assist_api.deps import (
     CurrentAgent,
@@ -22,7 +22,6 @@ from assist_api.deps import (
 from assist_api.reports.period import Period, local_today
 from assist_api.schemas.feedback import CorrectionIn, SuggestionEventsIn, SuggestionEventsStoredOut
 from assist_api.schemas.handoffs import HandoffRecordOut
-from gateway.handoffs.service import HandoffConflict, HandoffNotFound
 
 router = APIRouter(prefix="/api", tags=["agent assist feedback"])
 
@@ -36,14 +35,7 @@ def record_events(body: SuggestionEventsIn, feedback: FeedbackDep, agent: Curren
     suggestion and sent texts come along) or ignored. The console queues them and sends them in
     the background."""
     events = [EventIn(**e.model_dump()) for e in body.events]
-    try:
-        return {"stored": feedback.record_events(body.handoff_id, agent.name, events)}
-    except HandoffNotFound:
-        raise HTTPException(404, f"no handoff {body.handoff_id}") from None
-    except HandoffConflict as exc:
-        raise HTTPException(409, str(exc)) from None
-    except InvalidFeedback as exc:
-        raise HTTPException(422, str(exc)) from None
+    return {"stored": feedback.record_events(body.handoff_id, agent.name, events)}
 
 
 @router.get("/assist/events/export", response_class=StreamingResponse, responses={
@@ -84,14 +76,7 @@ def correct_label(handoff_id: int, body: CorrectionIn, feedback: FeedbackDep, ha
     as the owning agent or a supervisor. The record's classification and priority change, its
     deadlines follow the corrected labels (a deadline already met or missed stays), and the
     correction is audited on the record. Returns the record with its events and corrections."""
-    try:
-        feedback.correct(handoff_id, body.field, body.value, who.name, any_case=who.role != Role.agent)
-        record = handoffs.record(handoff_id)
-    except HandoffNotFound:
-        raise HTTPException(404, f"no handoff {handoff_id}") from None
-    except HandoffConflict as exc:
-        raise HTTPException(409, str(exc)) from None
-    except InvalidFeedback as exc:
-        raise HTTPException(422, str(exc)) from None
+    feedback.correct(handoff_id, body.field, body.value, who.name, any_case=who.role != Role.agent)
+    record = handoffs.record(handoff_id)
     record["corrections"] = feedback.corrections(handoff_id)
     return record

@@ -13,7 +13,6 @@ from assist_api.routes.validation import plain_text
 from assist_api.schemas.conversations import AgentMessageOut, MessageOut
 from assist_api.schemas.handoffs import HandoffOut, HandoffRecordOut, HandoffStatus
 from gateway.handoffs.replies import resolution_check
-from gateway.handoffs.service import HandoffConflict, HandoffNotFound
 
 router = APIRouter(prefix="/api", tags=["handoffs"])
 
@@ -34,10 +33,7 @@ def list_handoffs(
 @router.get("/handoffs/{handoff_id}", response_model=HandoffRecordOut)
 def get_handoff(handoff_id: int, service: HandoffsDep, feedback: FeedbackDep, agent: CurrentAgent) -> dict[str, Any]:
     """One escalation record with its audited status events and label corrections."""
-    try:
-        record = service.record(handoff_id)
-    except HandoffNotFound:
-        raise HTTPException(404, f"no handoff {handoff_id}") from None
+    record = service.record(handoff_id)
     record["corrections"] = feedback.corrections(handoff_id)
     return record
 
@@ -45,17 +41,12 @@ def get_handoff(handoff_id: int, service: HandoffsDep, feedback: FeedbackDep, ag
 def _transition(action: str) -> Callable[..., dict[str, Any]]:
     def endpoint(handoff_id: int, service: HandoffsDep, conversations: ConversationsDep,
                  agent: CurrentAgent) -> dict[str, Any]:
-        try:
-            handoff = service.transition(handoff_id, action, agent.name)
-            if action == "resolve":
-                # Ask the customer to confirm; their 已解决 closes the case, 还没解决 reopens it.
-                check = resolution_check()
-                conversations.add_message(handoff.conversation_id, "system", check["text"], check["buttons"])
-            return service.json(handoff)
-        except HandoffNotFound:
-            raise HTTPException(404, f"no handoff {handoff_id}") from None
-        except HandoffConflict as exc:
-            raise HTTPException(409, str(exc)) from None
+        handoff = service.transition(handoff_id, action, agent.name)
+        if action == "resolve":
+            # Ask the customer to confirm; their 已解决 closes the case, 还没解决 reopens it.
+            check = resolution_check()
+            conversations.add_message(handoff.conversation_id, "system", check["text"], check["buttons"])
+        return service.json(handoff)
 
     endpoint.__name__ = f"{action}_handoff"
     return endpoint
@@ -82,12 +73,7 @@ class Transfer(BaseModel):
 @router.post("/handoffs/{handoff_id}/transfer", response_model=HandoffOut)
 def transfer_handoff(handoff_id: int, body: Transfer, service: HandoffsDep, agent: CurrentAgent) -> dict[str, Any]:
     """Hand a claimed case to another agent (owner only); audited."""
-    try:
-        return service.json(service.transfer(handoff_id, agent.name, body.to, body.note))
-    except HandoffNotFound:
-        raise HTTPException(404, f"no handoff {handoff_id}") from None
-    except HandoffConflict as exc:
-        raise HTTPException(409, str(exc)) from None
+    return service.json(service.transfer(handoff_id, agent.name, body.to, body.note))
 
 
 class AgentMessage(BaseModel):
@@ -119,9 +105,6 @@ def agent_message(conversation_id: str, body: AgentMessage, handoffs: HandoffsDe
         raise HTTPException(404, "no handed-off conversation with this id")
     if handoff.status == "closed":
         raise HTTPException(409, "the conversation is closed; reopen the handoff first")
-    try:
-        handoffs.record_agent_reply(handoff.id, agent.name)
-    except HandoffConflict as exc:
-        raise HTTPException(409, str(exc)) from None
+    handoffs.record_agent_reply(handoff.id, agent.name)
     message = conversations.add_message(conversation_id, "agent", body.text.strip(), agent_id=agent.name)
     return {"id": message.id, "conversation_id": conversation_id, "sender": "agent", "text": message.text}

@@ -11,7 +11,6 @@ message or reply also moves.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -22,7 +21,7 @@ from common.observability import metrics
 from db.base import affected_rows, utcnow
 from gateway.conversations.models import Conversation, ConversationState, Message
 from gateway.handoffs import replies
-from gateway.threads import run_in_threadpool
+from gateway.threads import sweep_forever
 
 log = logging.getLogger("gateway.recovery")
 
@@ -75,9 +74,4 @@ class UnansweredRecovery:
         return sum(self.answer(cid, seen) for cid, seen in self.candidates())
 
     async def run_forever(self, interval_s: float) -> None:
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                await run_in_threadpool(self.sweep)
-            except Exception:  # the database may be away: logged, tried again next round
-                log.exception("unanswered-message sweep failed")
+        await sweep_forever(interval_s, self.sweep, log, "unanswered-message sweep")

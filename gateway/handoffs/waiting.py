@@ -15,7 +15,6 @@ gateway replicas never send the same holding or soothing message twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +29,7 @@ from gateway.conversations.service import ConversationService
 from gateway.handoffs import replies
 from gateway.handoffs.models import Handoff, HandoffStatus
 from gateway.handoffs.service import HandoffService
-from gateway.threads import run_in_threadpool
+from gateway.threads import sweep_forever
 
 log = logging.getLogger("gateway.waiting")
 
@@ -180,12 +179,7 @@ class WaitingRoom:
         return True
 
     async def run_forever(self, interval_s: float) -> None:
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                await run_in_threadpool(self.soothe_due)
-            except Exception:  # the database may be away: logged, tried again next round
-                log.exception("waiting-customer sweep failed")
+        await sweep_forever(interval_s, self.soothe_due, log, "waiting-customer sweep")
 
 
 def _values(room: WaitingRoom, status: QueueStatus) -> dict[str, Any]:

@@ -6,28 +6,17 @@ corrects the category, and the correction shows on the record at once and is sto
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 from sqlalchemy import text as sql
 
 from common.labels import load_labels
 from db.engine import get_engine
+from tests.support.browser import hand_off
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 SIGNATURE = "（客服小李）"  # what the agent adds to the suggestion: 6 characters
-
-
-def hand_off(live, text: str) -> str:
-    who = f"fb-{uuid.uuid4().hex[:8]}"
-    reply = live.api.post("/api/channels/web/messages", json={"customer_id": who, "text": text}).json()
-    conv = reply["conversation_id"]
-    if reply["state"] != "queued":
-        reply = live.api.post("/api/channels/web/messages",
-                              json={"customer_id": who, "text": "转人工", "conversation_id": conv}).json()
-    assert reply["state"] == "queued"
-    return conv
 
 
 def rows(live, query: str, **params) -> list:
@@ -48,7 +37,7 @@ def stored_events(live, handoff_id: int, wanted: set[str], timeout_s: float = 10
 
 
 def test_suggestion_events_and_a_label_correction_are_stored_from_the_console(live, new_page):
-    conv = hand_off(live, "我家宽带从昨晚开始一直连不上网，光猫红灯在闪")
+    _, conv = hand_off(live, "我家宽带从昨晚开始一直连不上网，光猫红灯在闪", prefix="fb")
     [record] = [r for r in live.agent("GET", "/api/handoffs").json() if r["conversation_id"] == conv]
 
     page = new_page(viewport={"width": 1440, "height": 1400})

@@ -6,7 +6,6 @@ no requests at all (no polling timers: the queue and the open case arrive as ser
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from sqlalchemy import update
 from db.base import utcnow
 from db.engine import session_factory
 from gateway.handoffs.models import Handoff
+from tests.support.browser import hand_off
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -42,18 +42,6 @@ OscillatorNode.prototype.start = function () { window.__beeps += 1; return realS
 """
 
 
-def hand_off(live, text: str) -> tuple[str, str]:
-    """A customer writes and asks for a human through the gateway API: (customer, conversation)."""
-    who = f"push-{uuid.uuid4().hex[:8]}"
-    reply = live.api.post("/api/channels/web/messages", json={"customer_id": who, "text": text}).json()
-    conv = reply["conversation_id"]
-    if reply["state"] != "queued":
-        reply = live.api.post("/api/channels/web/messages",
-                              json={"customer_id": who, "text": "转人工", "conversation_id": conv}).json()
-    assert reply["state"] == "queued"
-    return who, conv
-
-
 def left_of(bar_s: float, since: float) -> float:
     """Milliseconds of the bar still left after `since` (a time.monotonic())."""
     return max(1.0, (bar_s - (time.monotonic() - since)) * 1000)
@@ -74,7 +62,7 @@ def test_new_cases_and_messages_arrive_within_a_second_with_alerts_and_no_pollin
     assert not page.locator("#sound").is_checked()  # the beep is off until the agent turns it on
 
     # A new case: in the queue within a second, and counted in the title (no beep while off).
-    who, conv = hand_off(live, "我家宽带从昨晚开始一直连不上网")
+    who, conv = hand_off(live, "我家宽带从昨晚开始一直连不上网", prefix="push")
     stored = time.monotonic()
     [record] = [r for r in live.agent("GET", "/api/handoffs").json() if r["conversation_id"] == conv]
     item = page.locator(f"#queue li[data-id='{record['id']}']")
