@@ -46,6 +46,7 @@ class BrowserStack:
     editor_key: str
     supervisor_key: str
     database_url: str
+    actions_url: str  # the action server, whose search index the bot answers from
 
     def agent(self, method: str, path: str, **kwargs) -> httpx.Response:
         return self.api.request(method, path, headers={"Authorization": f"Bearer {self.agent_key}"}, **kwargs)
@@ -82,7 +83,7 @@ def live(browser, tmp_path_factory):
     supervisor_key = keys.create("supervisor-zhao", Role.supervisor)
     client = httpx.Client(base_url=local.gateway_url, timeout=30)
     yield BrowserStack(local.gateway_url, client, agent_key, editor_key, supervisor_key,
-                       local.settings.database_url)
+                       local.settings.database_url, f"http://127.0.0.1:{local.settings.action_server_port}")
     client.close()
     local.stop()
 

@@ -13,6 +13,7 @@ import pytest
 
 from assist_api.reports.period import local_today
 from config.settings import Settings
+from tests.support.browser import wait_for_bot_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -152,7 +153,7 @@ def test_an_editor_publishes_a_new_entry_and_the_widget_answers_with_it(live, ne
     assert "待审核 → 已发布" in editor.locator("#history .version").first.inner_text()
     editor.screenshot(path=str(screenshots / "editor.png"), full_page=True)
 
-    time.sleep(2.5)  # the bot's index follows the store within its 2 s check interval
+    wait_for_bot_index(live)  # the bot's index follows the store within its check interval
     widget = open_widget(new_page(viewport={"width": 1280, "height": 800}), live.url)
     answer = ask(widget, "南极科考站能不能打电话")
     assert answer.locator(".bubble").inner_text() == NEW_ENTRY["answer"]

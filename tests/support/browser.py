@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -16,3 +17,15 @@ def hand_off(live: Any, text: str, prefix: str = "web") -> tuple[str, str]:
                               json={"customer_id": who, "text": "转人工", "conversation_id": conv}).json()
     assert reply["state"] == "queued"
     return who, conv
+
+
+def wait_for_bot_index(live: Any, within_s: float = 15.0) -> None:
+    """Wait until the action server's search index holds the KB's latest revision (it follows
+    the store every couple of seconds, recalibrating as it rebuilds), so the bot answers from it."""
+    deadline = time.monotonic() + within_s
+    while True:
+        state = live.api.get(f"{live.actions_url}/health/index").json()
+        if state["index_revision"] >= state["kb_revision"]:
+            return
+        assert time.monotonic() < deadline, f"the bot's index is still behind the KB after {within_s} s: {state}"
+        time.sleep(0.1)
